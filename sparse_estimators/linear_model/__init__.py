@@ -1,0 +1,10 @@
+"""Sparse linear models: Lasso and ElasticNet (with paths and CV).
+
+Drop-in counterparts of scikit-learn's estimators of the same names, for dense,
+CSR and CSC input, solved by numba coordinate descent with working sets.
+"""
+
+from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
+from ._cv import ElasticNetCV, LassoCV
+
+__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "enet_path", "lasso_path"]

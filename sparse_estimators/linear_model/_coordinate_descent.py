@@ -1,0 +1,481 @@
+"""Lasso and ElasticNet estimators and their regularisation paths."""
+
+import numbers
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._solvers import Design, alpha_grid, enet_path_solve
+from ..utils import check_alphas, normalized_sample_weight
+
+_DTYPES = [np.float64, np.float32]
+
+
+def _convergence_message(gap, tol, max_iter):
+    return (
+        f"Objective did not converge: duality gap {gap:.3e} is above the tolerance "
+        f"{tol:.3e} after {max_iter} epochs. Increase max_iter, raise tol, scale the "
+        "features (e.g. with StandardScaler(with_mean=False) on sparse data) or use a "
+        "larger alpha."
+    )
+
+
+def _warn_not_converged(gaps, converged, tol_abs, max_iter, stacklevel=3):
+    if not np.all(converged):
+        worst = int(np.argmax(np.where(converged, -np.inf, gaps)))
+        warnings.warn(_convergence_message(gaps[worst], tol_abs, max_iter),
+                      ConvergenceWarning, stacklevel=stacklevel)
+
+
+def _seed(selection, random_state):
+    if selection == "random":
+        return True, int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return False, 0
+
+
+class _SparseLinearRegressorMixin:
+    """``predict``, ``sparse_coef_`` and tags shared by the regressors."""
+
+    @property
+    def sparse_coef_(self):
+        """Sparse (CSR) representation of the fitted ``coef_``."""
+        return sp.csr_matrix(np.atleast_2d(self.coef_))
+
+    def _decision_function(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
+                          dtype=_DTYPES)
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+
+    def predict(self, X):
+        """Predict using the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        return self._decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
+                 BaseEstimator):
+    """Linear regression with combined L1 and L2 priors, for dense and sparse X.
+
+    Minimises the same objective as :class:`sklearn.linear_model.ElasticNet`::
+
+        1 / (2 * n_samples) * ||y - Xw - b||^2_2
+        + alpha * l1_ratio * ||w||_1
+        + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
+
+    (with ``sample_weight``, the squared errors are averaged with those weights), so
+    ``alpha``, ``l1_ratio`` and ``tol`` mean what they mean in scikit-learn.
+
+    The solver is coordinate descent on working sets grown by violation of the
+    optimality conditions (Massias et al. 2018), with gap-safe screening (Ndiaye et
+    al. 2017) and Anderson acceleration (Bertrand & Massias 2021), in numba kernels
+    cached on disk. Sparse ``X`` (CSR or CSC) is never densified; the intercept is
+    fitted by implicit centring at ``O(nnz)`` cost per epoch.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Constant that multiplies the penalty terms. ``alpha = 0`` is ordinary least
+        squares (use :class:`sklearn.linear_model.LinearRegression` instead).
+    l1_ratio : float, default=0.5
+        Mixing parameter, ``0 <= l1_ratio <= 1``; 1 is the Lasso, 0 ridge.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept.
+    max_iter : int, default=1000
+        Maximum number of coordinate-descent epochs (passes over the working set).
+    copy_X : bool, default=True
+        Kept for scikit-learn compatibility. The caller's ``X`` is never modified,
+        whatever its value.
+    tol : float, default=1e-4
+        Stop when the duality gap is at most ``tol * ||y - mean(y)||^2 / n_samples``
+        (the same rule as scikit-learn; weighted when ``sample_weight`` is given).
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` when refitting.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.
+    selection : {'cyclic', 'random'}, default='cyclic'
+        ``'random'`` visits the working set in a new random permutation each epoch.
+    verbose : int, default=0
+        Print the gap at each outer (working-set) iteration.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients, of the dtype of ``X`` (float32 stays float32).
+    sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
+        ``coef_`` as a CSR matrix.
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int or list of int
+        Number of coordinate-descent epochs run.
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gap at the solution, on the scale of the objective above.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has feature names that are all strings.
+
+    See Also
+    --------
+    Lasso : the ``l1_ratio=1`` special case.
+    ElasticNetCV : chooses ``alpha`` and ``l1_ratio`` by cross-validation.
+    enet_path : the whole regularisation path.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from sparse_estimators.linear_model import ElasticNet
+    >>> X = sp.csr_matrix([[0., 1.], [1., 0.], [2., 0.], [0., 3.]])
+    >>> y = [1., 1., 2., 3.]
+    >>> reg = ElasticNet(alpha=0.01, l1_ratio=0.7).fit(X, y)
+    >>> reg.coef_.round(2)
+    array([0.96, 0.97])
+    >>> reg.predict(X[:2]).round(2)
+    array([1.  , 0.99])
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "copy_X": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "positive": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [StrOptions({"cyclic", "random"})],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=1000,
+                 copy_X=True, tol=1e-4, warm_start=False, positive=False,
+                 random_state=None, selection="cyclic", verbose=0):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.copy_X = copy_X
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by coordinate descent.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense, CSR or CSC (int32 or int64 indices), float32 or
+            float64. Never copied to dense, never modified.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Target, cast to the dtype of ``X``.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative sample weights, rescaled internally to sum to
+            ``n_samples``.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        if self.alpha == 0:
+            warnings.warn(
+                "With alpha=0, coordinate descent solves ordinary least squares and "
+                "converges slowly; sklearn.linear_model.LinearRegression is the right "
+                "tool.", UserWarning, stacklevel=2)
+        X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=_DTYPES,
+                             multi_output=True, y_numeric=True)
+        y = check_array(y, dtype=X.dtype, ensure_2d=False, copy=False)
+        sw = normalized_sample_weight(sample_weight, X)
+        design = Design(X, sw, self.fit_intercept)
+        Y = y[:, None] if y.ndim == 1 else y
+        n_targets = Y.shape[1]
+        n_features = X.shape[1]
+
+        coef = np.zeros((n_targets, n_features), dtype=X.dtype)
+        if self.warm_start and hasattr(self, "coef_"):
+            prev = np.atleast_2d(self.coef_)
+            if prev.shape == coef.shape:
+                coef[:] = prev
+        shuffle, seed = _seed(self.selection, self.random_state)
+        intercept = np.zeros(n_targets, dtype=X.dtype)
+        gaps = np.zeros(n_targets, dtype=X.dtype)
+        n_iter = []
+        for k in range(n_targets):
+            yc, y_offset = design.center_target(Y[:, k])
+            coefs, g, its, conv = enet_path_solve(
+                design, yc, [self.alpha], self.l1_ratio, coef_init=coef[k],
+                positive=self.positive, tol=self.tol, max_iter=self.max_iter,
+                shuffle=shuffle, seed=seed, verbose=self.verbose,
+            )
+            _warn_not_converged(g, conv, self.tol * float(yc @ yc) / design.W,
+                                self.max_iter)
+            coef[k] = coefs[:, 0]
+            intercept[k] = design.intercept(coef[k], y_offset)
+            gaps[k] = g[0]
+            n_iter.append(its[0])
+
+        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+            raise ValueError(
+                "Coordinate descent produced non-finite coefficients: the input has "
+                "values too large for its dtype; scale X and y.")
+        if n_targets == 1 and y.ndim == 1:
+            self.coef_, self.intercept_ = coef[0], intercept[0]
+            self.dual_gap_, self.n_iter_ = gaps[0], n_iter[0]
+        else:
+            self.coef_, self.intercept_ = coef, intercept
+            self.dual_gap_, self.n_iter_ = gaps, n_iter
+        return self
+
+
+class Lasso(ElasticNet):
+    """Linear model with an L1 penalty (the Lasso), for dense and sparse X.
+
+    Minimises, as :class:`sklearn.linear_model.Lasso` does::
+
+        1 / (2 * n_samples) * ||y - Xw - b||^2_2 + alpha * ||w||_1
+
+    It is :class:`ElasticNet` with ``l1_ratio=1``; see there for the solver.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Constant that multiplies the L1 term.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept.
+    max_iter : int, default=1000
+        Maximum number of coordinate-descent epochs.
+    copy_X : bool, default=True
+        Kept for compatibility; ``X`` is never modified.
+    tol : float, default=1e-4
+        Relative tolerance on the duality gap (scikit-learn's rule).
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` when refitting.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.
+    selection : {'cyclic', 'random'}, default='cyclic'
+        Coordinate order within an epoch.
+    verbose : int, default=0
+        Print the gap at each outer iteration.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int or list of int
+    dual_gap_ : float or ndarray of shape (n_targets,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from sparse_estimators.linear_model import Lasso
+    >>> rng = np.random.default_rng(0)
+    >>> X = sp.random(200, 50, density=0.1, format="csr", random_state=0)
+    >>> y = 3 * X[:, 0].toarray().ravel() + 0.01 * rng.standard_normal(200)
+    >>> reg = Lasso(alpha=0.001).fit(X, y)
+    >>> int(np.flatnonzero(reg.coef_)[0]), round(float(reg.coef_[0]), 1)
+    (0, 2.9)
+    """
+
+    _parameter_constraints: dict = {
+        k: v for k, v in ElasticNet._parameter_constraints.items() if k != "l1_ratio"
+    }
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=1000, copy_X=True,
+                 tol=1e-4, warm_start=False, positive=False, random_state=None,
+                 selection="cyclic", verbose=0):
+        super().__init__(
+            alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, max_iter=max_iter,
+            copy_X=copy_X, tol=tol, warm_start=warm_start, positive=positive,
+            random_state=random_state, selection=selection, verbose=verbose,
+        )
+
+
+# ---------------------------------------------------------------------------- paths
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
+              fit_intercept=False, sample_weight=None, tol=1e-4, max_iter=1000,
+              positive=False, selection="cyclic", random_state=None, verbose=False,
+              return_n_iter=False, return_intercept=False):
+    """Compute the elastic-net path with warm-started coordinate descent.
+
+    For a 1-D ``y`` the objective at each ``alpha`` is::
+
+        1 / (2 * n_samples) * ||y - Xw - b||^2_2
+        + alpha * l1_ratio * ||w||_1 + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
+
+    Like :func:`sklearn.linear_model.enet_path`, the default is no intercept
+    (``fit_intercept=False``: ``b = 0``, centre ``X`` and ``y`` yourself); pass
+    ``fit_intercept=True`` to fit it, implicitly for sparse ``X``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    l1_ratio : float, default=0.5
+        Mixing parameter in ``[0, 1]``.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    alphas : int or array-like, default=100
+        Number of alphas of the automatic grid, or the alphas themselves (solved in
+        decreasing order and returned in that order).
+    coef_init : array-like of shape (n_features,), default=None
+        Start point of the first fit.
+    fit_intercept : bool, default=False
+        Fit an unpenalised intercept.
+    sample_weight : array-like of shape (n_samples,), default=None
+    tol : float, default=1e-4
+        Relative tolerance on the duality gap (scikit-learn's rule).
+    max_iter : int, default=1000
+        Maximum epochs per alpha.
+    positive : bool, default=False
+    selection : {'cyclic', 'random'}, default='cyclic'
+    random_state : int, RandomState instance or None, default=None
+    verbose : bool or int, default=False
+    return_n_iter : bool, default=False
+        Also return the number of epochs of each fit.
+    return_intercept : bool, default=False
+        Also return the intercepts (zeros when ``fit_intercept=False``).
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,) or (n_targets, n_alphas)
+    n_iters : list of int, only with ``return_n_iter=True``
+    intercepts : ndarray of shape (n_alphas,) or (n_targets, n_alphas), only with
+        ``return_intercept=True``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparse_estimators.linear_model import enet_path
+    >>> X = np.array([[1., 2.], [3., 4.], [5., 7.]]); y = np.array([1., 2., 3.1])
+    >>> alphas, coefs, gaps = enet_path(X, y, alphas=3, l1_ratio=0.9)
+    >>> alphas.shape, coefs.shape
+    ((3,), (2, 3))
+    >>> bool(np.all(coefs[:, 0] == 0))
+    True
+    """
+    if not 0.0 <= float(l1_ratio) <= 1.0:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
+    if not float(eps) > 0:
+        raise ValueError(f"eps must be positive, got {eps}.")
+    if selection not in ("cyclic", "random"):
+        raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
+    if not (isinstance(max_iter, numbers.Integral) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    if not float(tol) >= 0:
+        raise ValueError(f"tol must be non-negative, got {tol!r}.")
+    X = check_array(X, accept_sparse=["csc", "csr"], dtype=_DTYPES)
+    y = check_array(y, dtype=X.dtype, ensure_2d=False)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X and y have inconsistent numbers of samples: "
+                         f"{X.shape[0]} and {y.shape[0]}.")
+    alphas = check_alphas(alphas)
+    if isinstance(alphas, int) and l1_ratio == 0:
+        raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass alphas "
+                         "explicitly for ridge.")
+    sw = normalized_sample_weight(sample_weight, X)
+    design = Design(X, sw, fit_intercept)
+    Y = y[:, None] if y.ndim == 1 else y
+    shuffle, seed = _seed(selection, random_state)
+    results = []
+    for k in range(Y.shape[1]):
+        yc, y_offset = design.center_target(Y[:, k])
+        if isinstance(alphas, int):
+            grid = alpha_grid(design, yc, l1_ratio=l1_ratio, eps=eps, n_alphas=alphas,
+                              positive=positive)
+        else:
+            grid = alphas
+        coefs, gaps, its, conv = enet_path_solve(
+            design, yc, grid, l1_ratio, coef_init=coef_init, positive=positive,
+            tol=tol, max_iter=max_iter, shuffle=shuffle, seed=seed, verbose=verbose,
+        )
+        _warn_not_converged(gaps, conv, tol * float(yc @ yc) / design.W, max_iter)
+        icpt = np.array([design.intercept(coefs[:, i], y_offset)
+                         for i in range(coefs.shape[1])])
+        results.append((grid, coefs, gaps, its, icpt))
+    if y.ndim == 1:
+        grid, coefs, gaps, its, icpt = results[0]
+    else:
+        grid = results[0][0]
+        coefs = np.stack([r[1] for r in results])
+        gaps = np.stack([r[2] for r in results])
+        its = [r[3] for r in results]
+        icpt = np.stack([r[4] for r in results])
+    out = (grid, coefs, gaps)
+    if return_n_iter:
+        out += (its,)
+    if return_intercept:
+        out += (icpt,)
+    return out
+
+
+def lasso_path(X, y, *, eps=1e-3, alphas=100, **params):
+    """Compute the Lasso path with warm-started coordinate descent.
+
+    :func:`enet_path` with ``l1_ratio=1``: the objective at each ``alpha`` is
+    ``1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * ||w||_1``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    alphas : int or array-like, default=100
+        Grid size or the alphas themselves.
+    **params
+        Keyword arguments of :func:`enet_path` (``fit_intercept``, ``tol``,
+        ``max_iter``, ``positive``, ``sample_weight``, ``return_n_iter``, ...).
+
+    Returns
+    -------
+    alphas, coefs, dual_gaps[, n_iters][, intercepts]
+        As :func:`enet_path`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparse_estimators.linear_model import lasso_path
+    >>> X = np.array([[1., 2.], [3., 4.], [5., 7.]]); y = np.array([1., 2., 3.1])
+    >>> alphas, coefs, _ = lasso_path(X, y, alphas=[5., 1., .5])
+    >>> coefs.round(3)
+    array([[0.   , 0.   , 0.   ],
+           [0.215, 0.359, 0.377]])
+    """
+    if "l1_ratio" in params:
+        raise TypeError("lasso_path() got an unexpected keyword argument 'l1_ratio'")
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, alphas=alphas, **params)
