@@ -32,8 +32,6 @@ ANDERSON_K = 5
 #: Inner gap checked every this many epochs.
 CHECK_EVERY = 5
 
-_EMPTY_IDX = np.empty(0, dtype=np.int32)
-
 
 class Design:
     """A design matrix prepared for the quadratic CD kernels.
@@ -77,7 +75,7 @@ class Design:
             if sample_weight is not None:
                 Xc.data *= self.s[Xc.indices].astype(dtype)
             self.data, self.indices, self.indptr = Xc.data, Xc.indices, Xc.indptr
-            self.X = np.empty((0, 0), dtype=dtype, order="F")
+            self.X = None
             sq = np.asarray(Xc.multiply(Xc).sum(axis=0), dtype=np.float64).ravel()
             if fit_intercept:
                 # X~^T s = X^T sw, so the weighted column means are X~^T s / W.
@@ -89,8 +87,7 @@ class Design:
                 norms = sq
             self.xbar = self.x_offset
         else:
-            self.data = np.empty(0, dtype=dtype)
-            self.indices = self.indptr = _EMPTY_IDX
+            self.data = self.indices = self.indptr = None
             if fit_intercept:
                 if sample_weight is None:
                     self.x_offset = X.mean(axis=0, dtype=np.float64)
@@ -130,8 +127,12 @@ class Design:
     # -- kernel plumbing -------------------------------------------------------
     @property
     def kernel_args(self):
-        """``(X, data, indices, indptr, is_sparse, xbar)``: how kernels see the design."""
-        return (self.X, self.data, self.indices, self.indptr, self.is_sparse, self.xbar)
+        """``(X, data, indices, indptr, xbar)``: how kernels see the design.
+
+        Dense designs pass ``data = indices = indptr = None``, sparse ones
+        ``X = None``: the kernels specialise on that at compile time.
+        """
+        return (self.X, self.data, self.indices, self.indptr, self.xbar)
 
     def correlation(self, r_target):
         """``Xc^T yc`` for a centred target (used for ``alpha_max``)."""
@@ -215,8 +216,11 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             if screening and gap < np.inf:
                 # gap-safe sphere test around theta = r / max(l1, dual_norm)
                 radius = np.sqrt(2.0 * gap) / l1
-                d = (1.0 - np.abs(xta) / max(l1, dual_norm)) / np.sqrt(norms + l2)
-                out = candidate & (d > radius)
+                out = np.zeros(p, dtype=bool)
+                cand = np.flatnonzero(candidate)
+                d = (1.0 - np.abs(xta[cand]) / max(l1, dual_norm)) / np.sqrt(
+                    norms[cand] + l2)
+                out[cand[d > radius]] = True
                 if out.any():
                     candidate &= ~out
                     if np.any(w[out] != 0.0):
