@@ -74,6 +74,24 @@ def test_make_sparse_regression_density(density):
     assert np.all(X.data != 0)
 
 
+@pytest.mark.parametrize("density", [5e-324, 1e-300, 1e-18, 1e-9])
+def test_make_sparse_regression_tiny_density(density):
+    # Huge geometric gaps must neither overflow nor land inside the matrix.
+    X, y = make_sparse_regression(30, 40, density=density, random_state=0)
+    assert X.nnz == 0 and X.shape == (30, 40)
+    assert np.isfinite(y).all()
+
+
+def test_bernoulli_positions_uniform():
+    rng = np.random.default_rng(0)
+    counts = np.zeros(6)
+    for _ in range(4000):
+        pos = _synthetic._bernoulli_positions(rng, 6, 0.3)
+        assert np.all(np.diff(pos) > 0)
+        counts[pos] += 1
+    np.testing.assert_allclose(counts / 4000, 0.3, atol=0.03)
+
+
 def test_make_sparse_regression_model():
     X, y, coef = make_sparse_regression(
         300, 800, density=0.05, n_informative=7, noise=0.0,

@@ -67,19 +67,25 @@ def _bernoulli_positions(rng, size, density):
     The gaps between consecutive successes of a Bernoulli process are
     geometric, so the positions are the cumulative sums of geometric draws:
     O(nnz) work and memory, already sorted and without duplicates.
+    ``size`` must be below ``2**62`` so that the sums cannot overflow before
+    they pass ``size``.
     """
     if density >= 1.0:
         return np.arange(size, dtype=np.int64)
     mean = size * density
-    chunk = int(mean + 6.0 * np.sqrt(mean * (1.0 - density)) + 16)
+    chunk = int(min(mean + 6.0 * np.sqrt(mean * (1.0 - density)) + 16, 2**40))
     pieces = []
-    last = -1
+    last = -1  # position of the last success so far
     while True:
         gaps = rng.geometric(density, size=chunk)
+        # Any gap > size lands past the end: clipping keeps every partial sum
+        # below 2**63 until the first one that reaches ``size``.
+        np.minimum(gaps, size + 1, out=gaps)
+        gaps[0] += last
         pos = np.cumsum(gaps, dtype=np.int64)
-        pos += last
-        if pos[-1] >= size:
-            pieces.append(pos[: np.searchsorted(pos, size)])
+        past_end = pos >= size
+        if past_end.any():
+            pieces.append(pos[: int(np.argmax(past_end))])
             break
         pieces.append(pos)
         last = int(pos[-1])
@@ -119,9 +125,10 @@ def make_sparse_regression(
     The matrix is built directly from random indices in O(nnz) time and
     memory (positions are drawn as cumulative geometric gaps), so a
     ``100_000 x 100_000`` matrix at density ``1e-3`` (10^7 non-zeros) takes
-    well under a second.  Sparse outputs are in canonical format (sorted
-    indices, no duplicates) with ``int32`` indices whenever the number of
-    non-zeros fits.
+    about a second.  The matrix is always drawn in CSR order (CSC and dense
+    outputs are converted from it), so a seed gives the same problem in every
+    format.  Sparse outputs are in canonical format (sorted indices, no
+    duplicates) with ``int32`` indices whenever the number of non-zeros fits.
 
     Parameters
     ----------
@@ -143,6 +150,7 @@ def make_sparse_regression(
         Format of ``X``: a :class:`scipy.sparse.csr_matrix`, a
         :class:`scipy.sparse.csc_matrix`, or a dense :class:`numpy.ndarray`.
         The same ``random_state`` gives the same matrix in every format.
+        Beware that ``"dense"`` allocates ``n_samples * n_features`` values.
     random_state : int, numpy.random.Generator, numpy.random.RandomState \
 or None, default=None
         Seed or random number generator; pass an int for reproducible output.
