@@ -1,10 +1,21 @@
 """numba kernels: plain functions over arrays and scalars, ``@njit(cache=True)``.
 
 Nothing here imports scikit-learn or knows about estimators.
+
+Importing this package also initialises numba's CPU target. numba does that lazily
+on the first call of any jitted function, even one loaded from the on-disk cache,
+and it costs 0.2-0.3 s (it imports numba's typing registries). Paying it here, at
+import, keeps the first ``fit`` of a new process as fast as the next ones
+(``benchmarks/RESULTS.md``, "cold start").
 """
+
+from numba.core.registry import cpu_target as _cpu_target
 
 from ._prox import hard_threshold_array, prox_enet, soft_threshold, soft_threshold_array
 from ._quadratic import enet_gap, enet_inner, gradient, residual, residual_stats
+
+_cpu_target.typing_context.refresh()
+_cpu_target.target_context.refresh()
 
 __all__ = [
     "enet_gap",

@@ -176,13 +176,19 @@ def _primal_ws(rt, c, s, ws, w, l1, l2):
 
 @njit(cache=True, nogil=True)
 def _anderson_coefs(hist, K):
-    # Weights c (sum 1) minimising ||sum_k c_k (w_{k+1} - w_k)||: solve (U U^T) z = 1.
+    # Weights c (sum 1) minimising ||sum_k c_k (w_{k+1} - w_k)||: solve (U U^T) z = 1
+    # by Gaussian elimination with partial pivoting. K is ~5: hand-written loops
+    # compile in a fraction of the time of np.linalg.solve's LAPACK binding.
     m = hist.shape[1]
-    U = np.empty((K, m))
-    for k in range(K):
-        for i in range(m):
-            U[k, i] = hist[k + 1, i] - hist[k, i]
-    C = U @ U.T
+    C = np.zeros((K, K + 1))  # augmented system [U U^T | 1]
+    for a in range(K):
+        for b in range(a + 1):
+            acc = 0.0
+            for i in range(m):
+                acc += (hist[a + 1, i] - hist[a, i]) * (hist[b + 1, i] - hist[b, i])
+            C[a, b] = acc
+            C[b, a] = acc
+        C[a, K] = 1.0
     tr = 0.0
     for k in range(K):
         tr += C[k, k]
@@ -190,11 +196,46 @@ def _anderson_coefs(hist, K):
         return np.zeros(0)
     for k in range(K):
         C[k, k] += 1e-10 * tr
-    z = np.linalg.solve(C, np.ones(K))
+    for col in range(K):
+        piv = col
+        for r in range(col + 1, K):
+            if abs(C[r, col]) > abs(C[piv, col]):
+                piv = r
+        if C[piv, col] == 0.0:
+            return np.zeros(0)
+        if piv != col:
+            for q in range(K + 1):
+                tmp = C[col, q]
+                C[col, q] = C[piv, q]
+                C[piv, q] = tmp
+        for r in range(col + 1, K):
+            f = C[r, col] / C[col, col]
+            for q in range(col, K + 1):
+                C[r, q] -= f * C[col, q]
+    z = np.empty(K)
+    for r in range(K - 1, -1, -1):
+        acc = C[r, K]
+        for q in range(r + 1, K):
+            acc -= C[r, q] * z[q]
+        z[r] = acc / C[r, r]
     sz = z.sum()
     if not np.isfinite(sz) or sz == 0.0:
         return np.zeros(0)
     return z / sz
+
+
+@njit(cache=True, nogil=True)
+def _shuffle(order, state):
+    # Fisher-Yates with a 64-bit LCG (Knuth's MMIX constants); returns the new state.
+    # Cheaper to compile than np.random and reproducible from the caller's seed.
+    for i in range(order.shape[0] - 1, 0, -1):
+        state = (state * np.uint64(6364136223846793005)
+                 + np.uint64(1442695040888963407))
+        j = np.int64((state >> np.uint64(33)) % np.uint64(i + 1))
+        tmp = order[i]
+        order[i] = order[j]
+        order[j] = tmp
+    return state
 
 
 @njit(cache=True, nogil=True)
@@ -215,8 +256,7 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt,
     """
     m = ws.shape[0]
     order = ws.copy()
-    if shuffle:
-        np.random.seed(seed)
+    state = np.uint64(seed)
     K = anderson_k
     hist = np.empty((K + 1, m))
     n_hist = 0
@@ -227,7 +267,7 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt,
     epoch = 0
     while epoch < max_epochs:
         if shuffle:
-            np.random.shuffle(order)
+            state = _shuffle(order, state)
         c = _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt,
                    c, l1, l2, positive)
         epoch += 1
