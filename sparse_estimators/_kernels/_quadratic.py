@@ -101,15 +101,24 @@ def residual_stats(rt, c, s, yc):
 
 
 @njit(cache=True, nogil=True)
-def enet_gap(l1, l2, positive, r_norm2, r_dot_y, grad, w_sub):
+def enet_gap(l1, l2, positive, r_norm2, r_dot_y, grad, w_sub, norms_sub):
     """Duality gap of the unnormalised elastic net and the dual norm.
 
-    ``grad`` holds ``Xc_j^T r`` and ``w_sub`` the coefficients over the same
-    features; coefficients outside that set must be zero. With ``l1 > 0`` the dual
-    point is the rescaled residual ``theta = r * min(1, l1 / ||Xc^T r - l2 w||_inf)``
-    (formulation "A" of scikit-learn, the dual of Friedman et al. 2010 as used in
-    the gap-safe rules of Ndiaye et al. 2017). With ``l1 == 0 < l2`` the ridge dual
-    is used, and with ``l1 == l2 == 0`` the squared gradient norm (no dual exists).
+    ``grad`` holds ``Xc_j^T r``, ``w_sub`` the coefficients and ``norms_sub`` the
+    squared column norms over the same features; coefficients outside that set must
+    be zero.
+
+    * ``l1 > 0``: the dual point is the rescaled residual ``theta = r * min(1, l1 /
+      ||Xc^T r - l2 w||_inf)`` (``max`` instead of ``||.||_inf`` when positive):
+      scikit-learn's formulation "A", the dual used by the gap-safe rules of Ndiaye
+      et al. (2017).
+    * ``l1 == 0 < l2`` (ridge): ``theta = r`` in the ridge dual, whose conjugate
+      penalty is ``||u||^2 / (2 l2)``, or ``||max(u, 0)||^2 / (2 l2)`` when
+      positive.
+    * ``l1 == l2 == 0`` (least squares, no dual): ``sum_j pg_j^2 / (2 ||Xc_j||^2)``
+      with ``pg`` the (projected, when positive) gradient, the decrease one exact
+      coordinate step would give each coordinate: like a gap it is in objective
+      units, so ``tol`` keeps its meaning whatever the scale of ``X``.
     """
     w_l1 = 0.0
     w_l2 = 0.0
@@ -118,10 +127,19 @@ def enet_gap(l1, l2, positive, r_norm2, r_dot_y, grad, w_sub):
         w_l2 += w_sub[k] * w_sub[k]
     if l1 == 0.0:
         g2 = 0.0
-        for k in range(grad.shape[0]):
-            g2 += grad[k] * grad[k]
         if l2 == 0.0:
-            return g2, np.sqrt(g2)
+            for k in range(grad.shape[0]):
+                g = grad[k]
+                if positive and w_sub[k] <= 0.0 and g < 0.0:
+                    g = 0.0
+                if norms_sub[k] > 0.0:
+                    g2 += g * g / norms_sub[k]
+            return 0.5 * g2, np.sqrt(g2)
+        for k in range(grad.shape[0]):
+            g = grad[k]
+            if positive and g < 0.0:
+                g = 0.0
+            g2 += g * g
         gap = r_norm2 + 0.5 * l2 * w_l2 - r_dot_y + g2 / (2.0 * l2)
         return gap, np.sqrt(g2)
     dual_norm = 0.0
@@ -263,6 +281,9 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt,
     rt_acc = np.empty_like(rt)
     grad = np.empty(m)
     w_ws = np.empty(m)
+    norms_ws = np.empty(m)
+    for k in range(m):
+        norms_ws[k] = norms[ws[k]]
     gap = np.inf
     epoch = 0
     while epoch < max_epochs:
@@ -311,7 +332,7 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt,
             rn, ry = residual_stats(rt, c, s, yc)
             for k in range(m):
                 w_ws[k] = w[ws[k]]
-            gap = enet_gap(l1, l2, positive, rn, ry, grad, w_ws)[0]
+            gap = enet_gap(l1, l2, positive, rn, ry, grad, w_ws, norms_ws)[0]
             if gap <= tol:
                 break
     return epoch, c, gap

@@ -72,6 +72,7 @@ class Design:
                 Xc = X.copy()
             if not Xc.has_canonical_format:
                 Xc.sum_duplicates()  # duplicate entries would corrupt column norms
+            constant = _constant_columns_csc(Xc, fit_intercept)
             if sample_weight is not None:
                 Xc.data *= self.s[Xc.indices].astype(dtype)
             self.data, self.indices, self.indptr = Xc.data, Xc.indices, Xc.indptr
@@ -81,13 +82,13 @@ class Design:
                 # X~^T s = X^T sw, so the weighted column means are X~^T s / W.
                 self.x_offset = np.asarray(Xc.T @ self.s, dtype=np.float64) / self.W
                 norms = sq - self.W * self.x_offset**2
-                norms[norms <= 1e-10 * sq] = 0.0  # constant columns: centred to 0
             else:
                 self.x_offset = np.zeros(n_features)
                 norms = sq
             self.xbar = self.x_offset
         else:
             self.data = self.indices = self.indptr = None
+            constant = (np.ptp(X, axis=0) == 0) if fit_intercept else ~X.any(axis=0)
             if fit_intercept:
                 if sample_weight is None:
                     self.x_offset = X.mean(axis=0, dtype=np.float64)
@@ -102,6 +103,9 @@ class Design:
             self.X = np.asfortranarray(Xd, dtype=dtype)
             norms = np.einsum("ij,ij->j", self.X, self.X, dtype=np.float64)
             self.xbar = np.zeros(n_features)
+        # Constant columns are zero once centred; detected exactly on the caller's
+        # values, since rounding leaves float32 noise in their computed norm.
+        norms[constant] = 0.0
         self.norms = np.maximum(norms, 0.0)
 
     # -- targets ---------------------------------------------------------------
@@ -140,6 +144,24 @@ class Design:
         out = np.empty(p)
         K.gradient(*self.kernel_args, self.W, np.arange(p), r_target, 0.0, out)
         return out
+
+
+def _constant_columns_csc(Xc, fit_intercept):
+    """Columns of a canonical CSC matrix that are constant (all zero without an
+    intercept): all stored values equal, and either no implicit zero or value 0."""
+    n, p = Xc.shape
+    nnz = np.diff(Xc.indptr)
+    lo = np.zeros(p, dtype=Xc.dtype)
+    hi = np.zeros(p, dtype=Xc.dtype)
+    filled = nnz > 0
+    if filled.any():
+        starts = Xc.indptr[:-1][filled]
+        lo[filled] = np.minimum.reduceat(Xc.data, starts)
+        hi[filled] = np.maximum.reduceat(Xc.data, starts)
+    all_zero = (lo == 0) & (hi == 0)
+    if not fit_intercept:
+        return all_zero
+    return (lo == hi) & ((nnz == n) | all_zero)
 
 
 def alpha_max(design, yc, l1_ratio=1.0, positive=False):
@@ -194,16 +216,20 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     c = K.residual(*kargs, yc, w, rt)
     all_feats = np.arange(p)
     grad = np.empty(p)
-    candidate = norms > 0.0  # zero (or constant, when centred) columns never enter
+    has_norm = norms > 0.0
+    candidate = has_norm.copy()  # zero (or constant, when centred) columns never enter
     if not candidate.all():
         w[~candidate] = 0.0
+        c = K.residual(*kargs, yc, w, rt)
     n_epochs = 0
     gap = np.inf
     it = 0
     while True:
         K.gradient(*kargs, W, all_feats, rt, c, grad)
+        if not has_norm.all():
+            grad[~has_norm] = 0.0  # exact value for constant columns, not rounding noise
         rn, ry = K.residual_stats(rt, c, s, yc)
-        gap, dual_norm = K.enet_gap(l1, l2, positive, rn, ry, grad, w)
+        gap, dual_norm = K.enet_gap(l1, l2, positive, rn, ry, grad, w, norms)
         if verbose:
             print(f"[enet] outer {it}: gap {gap:.3e} (tol {tol:.3e}), "
                   f"{np.count_nonzero(w)} non-zeros, {n_epochs} epochs")
@@ -286,6 +312,8 @@ def enet_path_solve(design, yc, alphas, l1_ratio, *, coef_init=None, positive=Fa
         w = np.zeros(n_features)
     else:
         w = np.array(coef_init, dtype=np.float64, copy=True)
+        if positive:
+            np.maximum(w, 0.0, out=w)  # an infeasible start would be kept as is
     tol_abs = tol * float(np.dot(yc, yc))
     for i, alpha in enumerate(alphas):
         l1 = alpha * l1_ratio * design.W

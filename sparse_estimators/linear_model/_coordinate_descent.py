@@ -35,6 +35,13 @@ def _warn_not_converged(gaps, converged, tol_abs, max_iter, stacklevel=3):
                       ConvergenceWarning, stacklevel=stacklevel)
 
 
+def _check_finite_model(coef, intercept):
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+        raise ValueError(
+            "Coordinate descent produced non-finite coefficients: the input has "
+            "values too large for its dtype; scale X and y.")
+
+
 def _seed(selection, random_state):
     if selection == "random":
         return True, int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
@@ -242,12 +249,10 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             gaps[k] = g[0]
             n_iter.append(its[0])
 
-        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-            raise ValueError(
-                "Coordinate descent produced non-finite coefficients: the input has "
-                "values too large for its dtype; scale X and y.")
-        if n_targets == 1 and y.ndim == 1:
-            self.coef_, self.intercept_ = coef[0], intercept[0]
+        _check_finite_model(coef, intercept)
+        if n_targets == 1:  # y of shape (n,) or (n, 1): shapes as scikit-learn's
+            self.coef_ = coef[0]
+            self.intercept_ = intercept[0] if y.ndim == 1 else intercept
             self.dual_gap_, self.n_iter_ = gaps[0], n_iter[0]
         else:
             self.coef_, self.intercept_ = coef, intercept
@@ -343,6 +348,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        A 2-D ``y`` fits every column as its own problem (not scikit-learn's joint
+        multi-task problem) on one alpha grid, starting at the largest ``alpha_max``
+        of the columns.
     l1_ratio : float, default=0.5
         Mixing parameter in ``[0, 1]``.
     eps : float, default=1e-3
@@ -407,18 +415,26 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
     if isinstance(alphas, int) and l1_ratio == 0:
         raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass alphas "
                          "explicitly for ridge.")
+    if coef_init is not None:
+        coef_init = np.asarray(coef_init, dtype=np.float64)
+        if coef_init.shape != (X.shape[1],):
+            raise ValueError(f"coef_init must have shape (n_features,) = "
+                             f"({X.shape[1]},), got {coef_init.shape}.")
     sw = normalized_sample_weight(sample_weight, X)
     design = Design(X, sw, fit_intercept)
     Y = y[:, None] if y.ndim == 1 else y
     shuffle, seed = _seed(selection, random_state)
+    targets = [design.center_target(Y[:, k]) for k in range(Y.shape[1])]
+    if isinstance(alphas, int):
+        # one grid for every target (each column is its own problem): it starts at
+        # the largest alpha_max so that every column's path starts at zero
+        grid = max((alpha_grid(design, yc, l1_ratio=l1_ratio, eps=eps,
+                               n_alphas=alphas, positive=positive)
+                    for yc, _ in targets), key=lambda g: g[0])
+    else:
+        grid = alphas
     results = []
-    for k in range(Y.shape[1]):
-        yc, y_offset = design.center_target(Y[:, k])
-        if isinstance(alphas, int):
-            grid = alpha_grid(design, yc, l1_ratio=l1_ratio, eps=eps, n_alphas=alphas,
-                              positive=positive)
-        else:
-            grid = alphas
+    for yc, y_offset in targets:
         coefs, gaps, its, conv = enet_path_solve(
             design, yc, grid, l1_ratio, coef_init=coef_init, positive=positive,
             tol=tol, max_iter=max_iter, shuffle=shuffle, seed=seed, verbose=verbose,
@@ -428,9 +444,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
                          for i in range(coefs.shape[1])])
         results.append((grid, coefs, gaps, its, icpt))
     if y.ndim == 1:
-        grid, coefs, gaps, its, icpt = results[0]
+        _, coefs, gaps, its, icpt = results[0]
     else:
-        grid = results[0][0]
         coefs = np.stack([r[1] for r in results])
         gaps = np.stack([r[2] for r in results])
         its = [r[3] for r in results]

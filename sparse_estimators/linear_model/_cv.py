@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_array
+from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
@@ -16,6 +16,7 @@ from ..utils import check_alphas, normalized_sample_weight
 from ._coordinate_descent import (
     _DTYPES,
     _SparseLinearRegressorMixin,
+    _check_finite_model,
     _seed,
     _warn_not_converged,
 )
@@ -156,15 +157,13 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_DTYPES,
                              multi_output=True, y_numeric=True)
-        if y.ndim == 2:
-            if y.shape[1] != 1:
-                raise ValueError(
-                    f"{type(self).__name__} supports a single target only; got y of "
-                    f"shape {y.shape}. Fit one model per column.")
-            y = y.ravel()
-        y = check_array(y, dtype=X.dtype, ensure_2d=False)
+        if y.ndim == 2 and y.shape[1] != 1:
+            raise ValueError(
+                f"{type(self).__name__} supports a single target only; got y of "
+                f"shape {y.shape}. Fit one model per column.")
+        y = column_or_1d(y, warn=True).astype(X.dtype, copy=False)
         l1_ratios = self._l1_ratios()
-        if np.any((l1_ratios < 0) | (l1_ratios > 1)) or l1_ratios.size == 0:
+        if l1_ratios.size == 0 or not np.all((l1_ratios >= 0) & (l1_ratios <= 1)):
             raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}.")
         alphas = check_alphas(self.alphas)
         if isinstance(alphas, int) and np.any(l1_ratios == 0):
@@ -202,6 +201,7 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
                             self.max_iter)
         self.coef_ = coefs[:, 0]
         self.intercept_ = X.dtype.type(full.intercept(self.coef_, y_offset))
+        _check_finite_model(self.coef_, self.intercept_)
         self.dual_gap_ = float(gaps[0])
         self.n_iter_ = its[0]
         single = np.ndim(self.l1_ratio) == 0

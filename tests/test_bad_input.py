@@ -1,0 +1,305 @@
+"""Bad input must fail early, in Python, with a clear message (never inside numba)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+
+from sparse_estimators.linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    enet_path,
+    lasso_path,
+)
+
+ESTIMATORS = [Lasso, ElasticNet, LassoCV, ElasticNetCV]
+PATHS = [lasso_path, enet_path]
+
+
+def _data(n=20, p=4, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.randn(n, p), rng.randn(n)
+
+
+def _est(Est, **kw):
+    if Est in (LassoCV, ElasticNetCV):
+        kw.setdefault("cv", 3)
+        kw.setdefault("alphas", 5)
+    return Est(**kw)
+
+
+def _with(X, i, j, value):
+    X = X.copy()
+    X[i, j] = value
+    return X
+
+
+# ---------------------------------------------------------------- non-finite
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix, sp.csc_matrix])
+@pytest.mark.parametrize("value, msg", [(np.nan, "NaN"), (np.inf, "infinity"),
+                                        (-np.inf, "infinity")])
+def test_non_finite_X(Est, container, value, msg):
+    X, y = _data()
+    with pytest.raises(ValueError, match=f"Input X contains {msg}"):
+        _est(Est).fit(container(_with(X, 3, 1, value)), y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("value, msg", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_non_finite_y(Est, value, msg):
+    X, y = _data()
+    y = y.copy()
+    y[5] = value
+    with pytest.raises(ValueError, match=f"Input y contains {msg}"):
+        _est(Est).fit(X, y)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+def test_non_finite_paths(path, container):
+    X, y = _data()
+    with pytest.raises(ValueError, match="NaN"):
+        path(container(_with(X, 0, 0, np.nan)), y)
+    with pytest.raises(ValueError, match="infinity"):
+        path(container(_with(X, 0, 0, np.inf)), y)
+    y = y.copy()
+    y[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        path(container(X), y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_non_finite_predict(Est):
+    X, y = _data()
+    est = _est(Est).fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        est.predict(_with(X, 0, 0, np.nan))
+    with pytest.raises(ValueError, match="NaN"):
+        est.predict(sp.csr_matrix(_with(X, 0, 0, np.nan)))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_values_too_large_for_the_solver(Est, dtype):
+    # Finite but overflowing data (squares overflow): either a clear ValueError that
+    # tells to rescale, or a finite model; never a LinAlgError from inside numba.
+    X, y = _data()
+    for Xb, yb in ((X, y * 1e300), ((X * 1e30).astype(dtype), y)):
+        est = _est(Est)
+        try:
+            with np.errstate(all="ignore"):
+                est.fit(Xb.astype(dtype), yb)
+        except np.linalg.LinAlgError as e:  # (a ValueError subclass)
+            pytest.fail(f"LinAlgError escaped from the solver: {e}")
+        except ValueError as e:
+            assert "scale" in str(e) or "too large" in str(e), str(e)
+        else:
+            assert np.all(np.isfinite(est.coef_))
+            assert np.all(np.isfinite(est.intercept_))
+
+
+# ----------------------------------------------------------------- empty / shape
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+def test_empty_X(Est, container):
+    X, y = _data()
+    with pytest.raises(ValueError, match="0 sample"):
+        _est(Est).fit(container(X[:0]), y[:0])
+    with pytest.raises(ValueError, match="0 feature"):
+        _est(Est).fit(container(X[:, :0]), y)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_empty_X_paths(path):
+    X, y = _data()
+    with pytest.raises(ValueError, match="0 sample"):
+        path(X[:0], y[:0])
+    with pytest.raises(ValueError, match="0 feature"):
+        path(X[:, :0], y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_shape_errors(Est):
+    X, y = _data()
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        _est(Est).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        _est(Est).fit(sp.csr_matrix(X), y[:-1])
+    with pytest.raises(ValueError, match="dim 3"):
+        _est(Est).fit(X.reshape(20, 2, 2), y)
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        _est(Est).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        _est(Est).fit(X, y, sample_weight=np.ones(19))
+    with pytest.raises(ValueError, match="Sample weights must be 1D"):
+        _est(Est).fit(X, y, sample_weight=np.ones((20, 1)))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_shape_errors_paths(path):
+    X, y = _data()
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        path(X, y[:-1])
+    with pytest.raises(ValueError, match="dim 3"):
+        path(X.reshape(20, 2, 2), y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        path(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="coef_init"):
+        path(X, y, coef_init=np.ones(3))
+
+
+# ----------------------------------------------------------------- sample weights
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+def test_bad_sample_weight(Est, container):
+    X, y = _data()
+    X = container(X)
+    sw = np.ones(20)
+    sw[3] = -1.0
+    with pytest.raises(ValueError, match="Negative values.*sample_weight"):
+        _est(Est).fit(X, y, sample_weight=sw)
+    with pytest.raises(ValueError, match="[Ss]ample.weight.*(non-zero|positive)"):
+        _est(Est).fit(X, y, sample_weight=np.zeros(20))
+    with pytest.raises(ValueError, match="sample_weight"):
+        _est(Est).fit(X, y, sample_weight=0.0)
+    with pytest.raises(ValueError, match="sample_weight contains NaN"):
+        _est(Est).fit(X, y, sample_weight=np.r_[np.nan, np.ones(19)])
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_bad_sample_weight_paths(path):
+    X, y = _data()
+    with pytest.raises(ValueError, match="Negative values.*sample_weight"):
+        path(X, y, sample_weight=-np.ones(20))
+    with pytest.raises(ValueError, match="[Ss]ample.weight.*(non-zero|positive)"):
+        path(X, y, sample_weight=np.zeros(20))
+
+
+# ------------------------------------------------------------------- dtypes
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_non_numeric_X_and_y(Est):
+    X, y = _data()
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        _est(Est).fit(np.array([["a", "b"]] * 20), y)
+    with pytest.raises(TypeError, match="float"):
+        _est(Est).fit(np.array([[object(), 1.0]] * 20, dtype=object), y)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        _est(Est).fit(X + 1j, y)
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        _est(Est).fit(X, np.array(["a"] * 20))
+
+
+# --------------------------------------------------------------- invalid params
+@pytest.mark.parametrize("Est", [Lasso, ElasticNet])
+@pytest.mark.parametrize("param, value", [
+    ("alpha", -1.0), ("alpha", np.nan), ("alpha", "a"),
+    ("max_iter", 0), ("max_iter", 1.5), ("tol", -1e-3),
+    ("selection", "foo"), ("positive", "yes"), ("fit_intercept", None),
+])
+def test_invalid_params(Est, param, value):
+    X, y = _data()
+    with pytest.raises(ValueError, match=f"'{param}' parameter of {Est.__name__}"):
+        Est(**{param: value}).fit(X, y)
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, np.nan])
+def test_invalid_l1_ratio(value):
+    X, y = _data()
+    with pytest.raises(ValueError, match="'l1_ratio' parameter"):
+        ElasticNet(l1_ratio=value).fit(X, y)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        ElasticNetCV(l1_ratio=value, cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        enet_path(X, y, l1_ratio=value)
+
+
+@pytest.mark.parametrize("value", [[0.5, 1.5], [-0.1], [], [np.nan], [0.5, np.nan]])
+def test_invalid_l1_ratio_list(value):
+    X, y = _data()
+    with pytest.raises(ValueError, match="l1_ratio"):
+        ElasticNetCV(l1_ratio=value, cv=3, alphas=5).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [LassoCV, ElasticNetCV])
+@pytest.mark.parametrize("param, value", [
+    ("max_iter", 0), ("tol", -1.0), ("selection", "foo"), ("eps", 0.0),
+    ("eps", -1.0), ("n_jobs", "a"), ("cv", 1), ("alphas", 0), ("alphas", -3),
+    ("alphas", 2.5), ("alphas", "foo"),
+])
+def test_invalid_params_cv(Est, param, value):
+    X, y = _data()
+    with pytest.raises(ValueError, match=f"'{param}' parameter of {Est.__name__}"):
+        Est(**{param: value}).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [LassoCV, ElasticNetCV])
+@pytest.mark.parametrize("alphas", [[], [-1.0], [np.nan], [1.0, np.inf], [0.1, -0.2]])
+def test_bad_alpha_grid_cv(Est, alphas):
+    X, y = _data()
+    with pytest.raises(ValueError, match="alphas"):
+        Est(alphas=alphas, cv=3).fit(X, y)
+
+
+def test_auto_grid_needs_l1_ratio_above_zero():
+    X, y = _data()
+    with pytest.raises(ValueError, match="l1_ratio"):
+        ElasticNetCV(l1_ratio=[0.0, 0.5], cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        enet_path(X, y, l1_ratio=0.0)
+    # explicit alphas make ridge fine
+    est = ElasticNetCV(l1_ratio=[0.0, 0.5], alphas=[1.0, 0.1], cv=3).fit(X, y)
+    assert est.l1_ratio_ in (0.0, 0.5)
+
+
+def test_cv_too_many_folds():
+    X, y = _data()
+    with pytest.raises(ValueError, match="n_splits=50"):
+        LassoCV(cv=50).fit(X, y)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("kw, msg", [
+    (dict(alphas=0), "alphas"), (dict(alphas=-2), "alphas"),
+    (dict(alphas=[]), "alphas"),
+    (dict(alphas=[-1.0]), "alphas"), (dict(alphas=[np.nan]), "alphas"),
+    (dict(eps=0.0), "eps"), (dict(eps=np.nan), "eps"), (dict(max_iter=0), "max_iter"),
+    (dict(max_iter=2.5), "max_iter"), (dict(tol=-1.0), "tol"),
+    (dict(selection="foo"), "selection"),
+])
+def test_invalid_params_paths(path, kw, msg):
+    X, y = _data()
+    with pytest.raises(ValueError, match=msg):
+        path(X, y, **kw)
+
+
+def test_lasso_path_rejects_l1_ratio_and_unknown_kwargs():
+    X, y = _data()
+    with pytest.raises(TypeError, match="l1_ratio"):
+        lasso_path(X, y, l1_ratio=0.5)
+    with pytest.raises(TypeError, match="foo"):
+        lasso_path(X, y, foo=1)
+
+
+# --------------------------------------------------------------------- predict
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_predict_before_fit(Est):
+    X, _ = _data()
+    with pytest.raises(NotFittedError):
+        _est(Est).predict(X)
+    with pytest.raises(NotFittedError):
+        _est(Est).predict(sp.csr_matrix(X))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+def test_predict_wrong_number_of_features(Est, container):
+    X, y = _data()
+    est = _est(Est).fit(container(X), y)
+    with pytest.raises(ValueError, match="X has 3 features, but .* expecting 4"):
+        est.predict(container(X[:, :3]))
+    with pytest.raises(ValueError, match="X has 5 features, but .* expecting 4"):
+        est.predict(container(np.c_[X, X[:, 0]]))

@@ -1,0 +1,362 @@
+"""Direct tests of the numba kernels and of the solver's Design, against NumPy.
+
+Kernels are called the way the solver calls them (``*design.kernel_args``), so the
+tests follow the layout that ``Design`` chooses for dense and sparse designs.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sparse_estimators import _kernels as K
+from sparse_estimators._solvers import Design, alpha_grid, alpha_max, enet_path_solve
+from sparse_estimators._solvers import enet_solve
+
+
+# ------------------------------------------------------------------ helpers
+def _data(n=50, p=20, density=0.3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csr", random_state=seed,
+                  data_rvs=rng.standard_normal)
+    y = X @ rng.standard_normal(p) + rng.standard_normal(n) + 1.5
+    w = rng.standard_normal(p) * (rng.random(p) < 0.5)
+    sw = rng.uniform(0.1, 3.0, n)
+    sw *= n / sw.sum()
+    return X, y, w, sw
+
+
+def _explicit(X, sw, fit_intercept):
+    """Dense explicit ``Xs = diag(sqrt(sw)) (X - xbar)`` and ``xbar`` (float64)."""
+    Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    n = Xd.shape[0]
+    sw = np.ones(n) if sw is None else sw
+    W = sw.sum()
+    xbar = sw @ Xd / W if fit_intercept else np.zeros(Xd.shape[1])
+    return np.sqrt(sw)[:, None] * (Xd - xbar), xbar, W
+
+
+def _in_format(X, fmt, dtype=np.float64):
+    if fmt == "dense":
+        return X.toarray().astype(dtype)
+    return X.asformat(fmt).astype(dtype)
+
+
+def _ref_gap(l1, l2, positive, r, y, grad, w, norms):
+    """NumPy duality gap of 1/2||r||^2 + l1||w||_1 + l2/2||w||^2 at (w, r); for
+    l1 = l2 = 0, sum_j pg_j^2 / (2 ||X_j||^2) with pg the projected gradient."""
+    rn, ry = r @ r, r @ y
+    if l1 == 0:
+        if l2 == 0:
+            pg = np.where(positive & (w <= 0) & (grad < 0), 0.0, grad)
+            return 0.5 * np.sum(pg**2 / norms)
+        g = np.maximum(grad, 0.0) if positive else grad
+        return rn + 0.5 * l2 * (w @ w) - ry + (g @ g) / (2 * l2)
+    xta = grad - l2 * w
+    dn = max(xta.max(), 0.0) if positive else np.abs(xta).max()
+    scale = min(1.0, l1 / dn) if dn > 0 else 1.0
+    quad = rn + l2 * (w @ w)
+    return 0.5 * quad + l1 * np.abs(w).sum() - (scale * ry - 0.5 * scale**2 * quad)
+
+
+# ------------------------------------------------------------------- prox
+@pytest.mark.parametrize("x, t, expected", [
+    (3.0, 1.0, 2.0), (-3.0, 1.0, -2.0), (0.5, 1.0, 0.0), (-0.5, 1.0, 0.0),
+    (1.0, 1.0, 0.0), (-1.0, 1.0, 0.0), (2.5, 0.0, 2.5), (-2.5, 0.0, -2.5),
+    (0.0, 0.0, 0.0), (1e-300, 1e-301, 9e-301),
+])
+def test_soft_threshold_values(x, t, expected):
+    assert_allclose(K.soft_threshold(x, t), expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_prox_enet_is_coordinate_minimiser(positive):
+    # prox_enet(z, l1, denom, positive) = argmin denom/2 w^2 - z w + l1 |w|
+    rng = np.random.default_rng(0)
+    grid = np.linspace(-10, 10, 400_001)
+    if positive:
+        grid = grid[grid >= 0]
+    for _ in range(30):
+        z = rng.uniform(-8, 8)
+        l1 = rng.uniform(0, 3)
+        denom = rng.uniform(0.5, 4)
+        got = K.prox_enet(z, l1, denom, positive)
+        f = 0.5 * denom * grid**2 - z * grid + l1 * np.abs(grid)
+        assert abs(got - grid[np.argmin(f)]) <= 1e-4
+        if positive:
+            expected = max(z - l1, 0.0) / denom
+        else:
+            expected = np.sign(z) * max(abs(z) - l1, 0.0) / denom
+        assert_allclose(got, expected, rtol=1e-14, atol=0)
+
+
+def test_prox_enet_positive_clips_negative():
+    assert K.prox_enet(-5.0, 1.0, 2.0, True) == 0.0
+    assert K.prox_enet(-5.0, 1.0, 2.0, False) == -2.0
+    assert K.prox_enet(5.0, 1.0, 2.0, True) == 2.0
+    assert K.prox_enet(0.5, 1.0, 2.0, True) == 0.0
+
+
+def test_threshold_arrays():
+    x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
+    out = np.empty_like(x)
+    K.soft_threshold_array(x, 1.0, out)
+    assert_array_equal(out, [-2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0])
+    K.hard_threshold_array(x, 0.75, out)
+    assert_array_equal(out, [-3.0, -1.0, 0.0, 0.0, 0.0, 1.0, 3.0])
+    # in place (out aliases x)
+    y = x.copy()
+    K.soft_threshold_array(y, 0.5, y)
+    assert_array_equal(y, np.sign(x) * np.maximum(np.abs(x) - 0.5, 0.0))
+
+
+# ---------------------------------------------------------------- Design
+@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_design_offsets_and_norms(fmt, weighted, fit_intercept):
+    X, y, w, sw = _data(seed=1)
+    sw = sw if weighted else None
+    d = Design(_in_format(X, fmt), sw, fit_intercept)
+    Xs, xbar, W = _explicit(X, sw, fit_intercept)
+    assert_allclose(d.W, W, rtol=1e-14)
+    assert_allclose(d.x_offset, xbar, rtol=1e-12, atol=1e-14)
+    assert_allclose(d.norms, (Xs**2).sum(axis=0), rtol=1e-10, atol=1e-12)
+    assert d.is_sparse == (fmt != "dense")
+    # the target side
+    yc, y_off = d.center_target(y)
+    s = np.ones(len(y)) if sw is None else np.sqrt(sw)
+    ybar = (np.average(y, weights=sw) if fit_intercept else 0.0)
+    assert_allclose(y_off, ybar, rtol=1e-13)
+    assert_allclose(yc, s * (y - ybar), rtol=1e-12, atol=1e-13)
+    assert_allclose(d.intercept(w, y_off), (ybar - xbar @ w) if fit_intercept else 0.0,
+                    rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_design_sparse_equals_dense(weighted):
+    X, _, _, sw = _data(n=80, p=30, seed=2)
+    sw = sw if weighted else None
+    ds = Design(X.tocsc(), sw, True)
+    dd = Design(X.toarray(), sw, True)
+    assert_allclose(ds.norms, dd.norms, rtol=1e-11, atol=1e-12)
+    assert_allclose(ds.x_offset, dd.x_offset, rtol=1e-13, atol=1e-15)
+    assert_allclose(ds.W, dd.W, rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fmt", ["dense", "csc", "csr"])
+def test_design_constant_and_zero_columns_have_zero_norm(fmt, weighted, dtype):
+    # With an intercept a constant column is centred to zero: its norm must be 0
+    # (or negligible against the other columns) so that it never enters the model.
+    X, _, _, sw = _data(n=40, p=10, seed=3)
+    Xd = X.toarray()
+    Xd[:, 2] = 0.1
+    Xd[:, 4] = 7.0
+    Xd[:, 5] = 0.0
+    d = Design(_in_format(sp.csr_matrix(Xd), fmt, dtype), sw if weighted else None,
+               True)
+    assert d.norms[5] == 0.0
+    others = np.delete(d.norms, [2, 4, 5])
+    assert np.all(others > 0)
+    assert np.all(d.norms[[2, 4]] <= 1e-20 * others.min()), d.norms[[2, 4]]
+
+
+def test_design_does_not_modify_input():
+    X, _, _, sw = _data(seed=4)
+    for Xf in (X.tocsc(), X.tocsr(), np.asfortranarray(X.toarray())):
+        before = Xf.copy()
+        Design(Xf, sw, True)
+        Design(Xf, None, False)
+        if sp.issparse(Xf):
+            assert_array_equal(Xf.data, before.data)
+            assert_array_equal(Xf.indices, before.indices)
+            assert_array_equal(Xf.indptr, before.indptr)
+        else:
+            assert_array_equal(Xf, before)
+
+
+# ------------------------------------------------- residual / gradient / stats
+@pytest.mark.parametrize("fmt", ["dense", "csc", "csr"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_residual_and_gradient_match_numpy(fmt, weighted, fit_intercept, dtype):
+    X, y, w, sw = _data(n=60, p=25, seed=5)
+    sw = sw if weighted else None
+    Xf = _in_format(X, fmt, dtype)
+    d = Design(Xf, sw, fit_intercept)
+    yc, _ = d.center_target(y.astype(dtype))
+    # reference on the data as the solver sees it (float32-rounded X, float64 maths)
+    Xs, _, W = _explicit(Xf.astype(np.float64), sw, fit_intercept)
+    r_ref = yc - Xs @ w
+    rt = np.empty(X.shape[0])
+    c = K.residual(*d.kernel_args, yc, w.copy(), rt)
+    r = rt + c * d.s
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(r, r_ref, rtol=rtol, atol=rtol * np.abs(r_ref).max())
+    feats = np.arange(X.shape[1])
+    out = np.empty(X.shape[1])
+    K.gradient(*d.kernel_args, d.W, feats, rt, c, out)
+    g_ref = Xs.T @ r_ref
+    assert_allclose(out, g_ref, rtol=rtol, atol=rtol * np.abs(g_ref).max())
+    # a subset of features, in any order
+    sub = np.array([7, 0, 3, 24])
+    out_sub = np.empty(4)
+    K.gradient(*d.kernel_args, d.W, sub, rt, c, out_sub)
+    assert_allclose(out_sub, out[sub], rtol=1e-14)
+    # the residual statistics used by the gap
+    rn, ry = K.residual_stats(rt, c, d.s, yc)
+    assert_allclose(rn, r_ref @ r_ref, rtol=rtol)
+    assert_allclose(ry, r_ref @ yc, rtol=rtol)
+    # with fit_intercept the residual is orthogonal to sqrt(sw): implicit centring
+    if fit_intercept:
+        # (float32 designs are centred in float32: orthogonal to ~1e-7 relative)
+        assert abs(d.s @ r) <= (1e-9 if dtype == np.float64 else 1e-5) * np.abs(r).sum()
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_gradient_int64_indices(index_dtype):
+    X, y, w, sw = _data(seed=6)
+    Xc = X.tocsc()
+    Xc.indices = Xc.indices.astype(index_dtype)
+    Xc.indptr = Xc.indptr.astype(index_dtype)
+    d = Design(Xc, sw, True)
+    yc, _ = d.center_target(y)
+    rt = np.empty(X.shape[0])
+    c = K.residual(*d.kernel_args, yc, w.copy(), rt)
+    out = np.empty(X.shape[1])
+    K.gradient(*d.kernel_args, d.W, np.arange(X.shape[1]), rt, c, out)
+    Xs, _, _ = _explicit(X, sw, True)
+    assert_allclose(out, Xs.T @ (yc - Xs @ w), rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- gap
+# (positive with l1 == 0 is checked at the optimum by test_enet_gap_zero_at_optimum)
+@pytest.mark.parametrize("l1, l2, positive", [
+    (3.0, 0.0, False), (3.0, 2.0, False), (0.5, 10.0, False), (1e3, 1.0, False),
+    (3.0, 0.0, True), (3.0, 2.0, True), (0.5, 10.0, True), (1e3, 1.0, True),
+    (0.0, 2.0, False), (0.0, 0.0, False),
+])
+def test_enet_gap_matches_numpy(l1, l2, positive):
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((40, 15))
+    y = rng.standard_normal(40)
+    for _ in range(5):
+        w = rng.standard_normal(15) * (rng.random(15) < 0.4)
+        if positive:
+            w = np.abs(w)
+        r = y - X @ w
+        grad = X.T @ r
+        norms = (X**2).sum(axis=0)
+        gap, dual_norm = K.enet_gap(l1, l2, positive, r @ r, r @ y, grad, w, norms)
+        assert_allclose(gap, _ref_gap(l1, l2, positive, r, y, grad, w, norms),
+                        rtol=1e-12)
+        if l1 > 0:
+            xta = grad - l2 * w
+            ref_dn = max(xta.max(), 0.0) if positive else np.abs(xta).max()
+            assert_allclose(dual_norm, ref_dn, rtol=1e-14)
+            assert gap >= -1e-10  # weak duality
+
+
+def _solve_reference(X, y, l1, l2, positive):
+    """Tight solution of 1/2||y - Xw||^2 + l1||w||_1 + l2/2||w||^2 by scipy."""
+    from scipy.optimize import lsq_linear, minimize
+    n, p = X.shape
+    if l1 == 0:
+        A = np.r_[X, np.sqrt(l2) * np.eye(p)]
+        b = np.r_[y, np.zeros(p)]
+        lb = 0.0 if positive else -np.inf
+        return lsq_linear(A, b, bounds=(lb, np.inf), method="bvls", tol=1e-15).x
+    # split w = u - v, u, v >= 0: smooth bound-constrained problem
+    def f(z):
+        u, v = z[:p], z[p:]
+        w = u - v
+        r = y - X @ w
+        val = 0.5 * r @ r + l1 * z.sum() + 0.5 * l2 * (w @ w)
+        g = -X.T @ r + l2 * w
+        return val, np.r_[g + l1, -g + l1]
+    bounds = [(0, None)] * p + [(0, 0) if positive else (0, None)] * p
+    res = minimize(f, np.zeros(2 * p), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options=dict(ftol=1e-15, gtol=1e-12, maxiter=10_000))
+    return res.x[:p] - res.x[p:]
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("l1, l2", [(5.0, 0.0), (5.0, 3.0), (0.0, 3.0)])
+def test_enet_gap_zero_at_optimum(l1, l2, positive):
+    # The gap must (nearly) vanish at the optimum, or the solver can never stop.
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((60, 12))
+    y = X @ rng.standard_normal(12) + rng.standard_normal(60)
+    w = _solve_reference(X, y, l1, l2, positive)
+    if positive:
+        assert np.any(w == 0)
+    r = y - X @ w
+    gap, _ = K.enet_gap(l1, l2, positive, r @ r, r @ y, X.T @ r, w,
+                        (X**2).sum(axis=0))
+    assert abs(gap) <= 1e-6 * (y @ y)
+
+
+# ----------------------------------------------------------- alpha_max / grid
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("positive", [False, True])
+def test_alpha_max_and_grid(fmt, weighted, positive):
+    X, y, _, sw = _data(seed=9)
+    sw = sw if weighted else None
+    d = Design(_in_format(X, fmt), sw, True)
+    yc, _ = d.center_target(y)
+    Xs, _, W = _explicit(X, sw, True)
+    corr = Xs.T @ yc
+    for l1_ratio in (1.0, 0.25):
+        top = corr.max() if positive else np.abs(corr).max()
+        ref = top / (W * l1_ratio)
+        assert_allclose(alpha_max(d, yc, l1_ratio=l1_ratio, positive=positive), ref,
+                        rtol=1e-12)
+        grid = alpha_grid(d, yc, l1_ratio=l1_ratio, eps=1e-2, n_alphas=7,
+                          positive=positive)
+        assert_allclose(grid, np.geomspace(ref, ref * 1e-2, 7), rtol=1e-12)
+
+
+def test_alpha_grid_constant_target():
+    X, _, _, _ = _data(seed=10)
+    d = Design(X.tocsc(), None, True)
+    yc, _ = d.center_target(np.full(X.shape[0], 3.0))
+    grid = alpha_grid(d, yc, n_alphas=4)
+    assert grid.shape == (4,) and np.all(grid > 0) and np.all(np.isfinite(grid))
+
+
+# ------------------------------------------------------------- solver driver
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_screening_does_not_change_the_solution(fmt, positive):
+    X, y, _, sw = _data(n=80, p=60, seed=11)
+    d = Design(_in_format(X, fmt), sw, True)
+    yc, _ = d.center_target(y)
+    amax = alpha_max(d, yc, positive=positive)
+    alphas = amax * np.array([0.5, 0.2, 0.05, 0.01])
+    a, ga, _, ca = enet_path_solve(d, yc, alphas, 0.9, positive=positive, tol=1e-12,
+                                   max_iter=100_000, screening=True)
+    b, gb, _, cb = enet_path_solve(d, yc, alphas, 0.9, positive=positive, tol=1e-12,
+                                   max_iter=100_000, screening=False)
+    assert ca.all() and cb.all()
+    assert_allclose(a, b, rtol=0, atol=1e-8)
+    assert np.all(ga <= 1e-12 * (yc @ yc) / d.W)
+
+
+def test_enet_solve_certifies_its_gap():
+    X, y, _, _ = _data(n=70, p=40, seed=12)
+    d = Design(X.tocsc(), None, True)
+    yc, _ = d.center_target(y)
+    l1 = 0.1 * alpha_max(d, yc) * d.W
+    l2 = 0.5
+    w = np.zeros(X.shape[1])
+    tol = 1e-9 * (yc @ yc)
+    w, gap, n_epochs, converged = enet_solve(d, yc, w, l1, l2, tol=tol,
+                                             max_iter=100_000)
+    assert converged and gap <= tol and n_epochs > 0
+    Xs, _, _ = _explicit(X, None, True)
+    r = yc - Xs @ w
+    assert _ref_gap(l1, l2, False, r, yc, Xs.T @ r, w, None) <= tol * (1 + 1e-6)
