@@ -28,7 +28,11 @@ def _diabetes_interactions():
     """
     from sklearn.datasets import load_diabetes
     from sklearn.pipeline import make_pipeline, make_union
-    from sklearn.preprocessing import KBinsDiscretizer, PolynomialFeatures, StandardScaler
+    from sklearn.preprocessing import (
+        KBinsDiscretizer,
+        PolynomialFeatures,
+        StandardScaler,
+    )
 
     data = load_diabetes()
     expand = make_pipeline(

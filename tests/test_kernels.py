@@ -10,8 +10,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sparse_estimators import _kernels as K
-from sparse_estimators._solvers import Design, alpha_grid, alpha_max, enet_path_solve
-from sparse_estimators._solvers import enet_solve
+from sparse_estimators._solvers import Design, alpha_grid, alpha_max, enet_path_solve, enet_solve
 
 
 # ------------------------------------------------------------------ helpers

@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 import sklearn.linear_model as sk
+from conftest import make_problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -24,7 +25,6 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import make_problem
 from sparse_estimators.linear_model import (
     ElasticNet,
     ElasticNetCV,
@@ -510,7 +510,7 @@ FITTERS = {
 def test_inputs_not_modified(fitter, weighted, fit_intercept):
     X, y, _ = make_problem(n_samples=40, n_features=15, seed=12)
     sw = _sw(X.shape[0]) if weighted else None
-    for name, Xv in _x_variants(X).items():
+    for _name, Xv in _x_variants(X).items():
         yv = y.astype(Xv.dtype)
         snaps = [_snapshot(Xv), _snapshot(yv)]
         sw_snap = None if sw is None else _snapshot(sw)

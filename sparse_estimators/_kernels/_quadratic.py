@@ -22,8 +22,8 @@ slower: LLVM could no longer optimise the loops):
   ``O(nnz_j)``, never ``O(n_samples)`` (implicit centring, as in glmnet, Friedman,
   Hastie & Tibshirani 2010, section 2.6).
 
-Kernels take arrays and scalars only (no jitclass, no function arguments) so that
-numba can cache their machine code on disk.
+Kernels take arrays and scalars only (no jitted classes, no function arguments)
+so that numba can cache their machine code on disk.
 """
 
 import numpy as np

@@ -209,7 +209,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     """
     n, p = design.shape
     kargs = design.kernel_args
-    xbar, W, s, norms = design.xbar, design.W, design.s, design.norms
+    W, s, norms = design.W, design.s, design.norms
     # Residual and coefficients are float64 even for float32 data: a float32
     # residual drifts by rounding at every update and CD converges to a wrong point.
     rt = np.empty(n)

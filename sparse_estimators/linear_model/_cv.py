@@ -15,9 +15,9 @@ from .._solvers import Design, alpha_grid, enet_path_solve
 from ..utils import check_alphas, normalized_sample_weight
 from ._coordinate_descent import (
     _DTYPES,
-    _SparseLinearRegressorMixin,
     _check_finite_model,
     _seed,
+    _SparseLinearRegressorMixin,
     _warn_not_converged,
 )
 
