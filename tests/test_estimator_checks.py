@@ -11,10 +11,10 @@ ESTIMATORS = [
     # predictions of weighted vs repeated-row fits at rtol=1e-7, while at the default
     # tol=1e-4 two fits of the same problem may stop at points ~1e-4 apart (both
     # inside the duality-gap tolerance). Weighting is exact (the check passes at tol
-    # 1e-10 with identical alpha_ and mse_path_ up to round-off), so this is a
+    # 1e-12 with identical alpha_ and mse_path_ up to round-off), so this is a
     # tolerance choice, not an expected failure.
-    LassoCV(tol=1e-10),
-    ElasticNetCV(tol=1e-10),
+    LassoCV(tol=1e-12),
+    ElasticNetCV(tol=1e-12),
 ]
 
 

@@ -23,14 +23,16 @@ import scipy.sparse as sp
 
 from .. import _kernels as K
 
-#: The inner solver stops when the working-set gap is this fraction of the full gap.
-INNER_GAP_FRACTION = 0.3
+#: The inner solver stops when the largest KKT violation in its working set is this
+#: fraction of the largest one at the start (as skglm; Massias et al. 2018).
+INNER_KKT_FRACTION = 0.3
 #: Smallest working set.
 WS_MIN = 10
 #: Anderson extrapolation every this many epochs (0 disables it).
 ANDERSON_K = 5
-#: Inner gap checked every this many epochs.
-CHECK_EVERY = 5
+#: Fewest epochs of an inner solve: enough for one Anderson step, whose history
+#: does not survive from one inner solve to the next.
+MIN_INNER_EPOCHS = ANDERSON_K + 1
 
 
 class Design:
@@ -126,7 +128,7 @@ class Design:
         """Intercept of the original problem for coefficients ``w``."""
         if not self.fit_intercept:
             return 0.0
-        return y_offset - float(self.x_offset @ w)
+        return y_offset - float(np.sum(self.x_offset * w))
 
     # -- kernel plumbing -------------------------------------------------------
     @property
@@ -144,6 +146,14 @@ class Design:
         out = np.empty(p)
         K.gradient(*self.kernel_args, self.W, np.arange(p), r_target, 0.0, out)
         return out
+
+
+def _kkt_violation(xta, w, l1, positive):
+    """Distance of ``xta = Xc^T r - l2 w`` to ``l1`` times the subdifferential of
+    ``|w|`` (with the sign constraint when positive), feature by feature."""
+    at_zero = np.maximum(xta, 0.0) if positive else np.abs(xta)
+    at_zero = np.maximum(at_zero - l1, 0.0)
+    return np.where(w != 0.0, np.abs(xta - l1 * np.sign(w)), at_zero)
 
 
 def _constant_columns_csc(Xc, fit_intercept):
@@ -164,6 +174,15 @@ def _constant_columns_csc(Xc, fit_intercept):
     return (lo == hi) & ((nnz == n) | all_zero)
 
 
+def gap_tolerance(yc, tol, W):
+    """scikit-learn's stopping threshold ``tol * ||yc||^2 / W`` on the duality gap.
+
+    (``np.sum`` rather than ``np.dot``: a BLAS level-1 call wakes the BLAS thread
+    pool, which stalls for milliseconds when the cores are busy.)
+    """
+    return tol * float(np.sum(yc * yc)) / W
+
+
 def alpha_max(design, yc, l1_ratio=1.0, positive=False):
     """Smallest ``alpha`` for which the normalised elastic net has ``w = 0``."""
     corr = design.correlation(yc)
@@ -180,7 +199,8 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     gap-safe sphere test (Ndiaye et al. 2017, their eq. for the elastic net), and
     solves the problem restricted to the current support plus the features that
     violate the optimality conditions most (Massias et al. 2018), ranked by
-    violation, to a fraction of the current gap. Screened features are never
+    violation, until its largest violation is a fraction of the current one.
+    Screened features are never
     re-entered; the gap is always computed over all features, so it certifies the
     full problem.
 
@@ -213,6 +233,9 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     # Residual and coefficients are float64 even for float32 data: a float32
     # residual drifts by rounding at every update and CD converges to a wrong point.
     rt = np.empty(n)
+    scratch = np.zeros(n)  # work vector of the inner solver, kept at zero
+    hist = prev_ws = None  # Anderson history, kept while the working set is unchanged
+    n_hist = 0
     c = K.residual(*kargs, yc, w, rt)
     all_feats = np.arange(p)
     grad = np.empty(p)
@@ -235,10 +258,10 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                   f"{np.count_nonzero(w)} non-zeros, {n_epochs} epochs")
         if gap <= tol or n_epochs >= max_iter:
             break
+        xta = grad - l2 * w
         if l1 == 0.0:
             ws = np.flatnonzero(candidate)
         else:
-            xta = grad - l2 * w
             if screening and gap < np.inf:
                 # gap-safe sphere test around theta = r / max(l1, dual_norm)
                 radius = np.sqrt(2.0 * gap) / l1
@@ -267,10 +290,12 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             ws = np.sort(ws)
         if ws.shape[0] == 0:
             break
-        epochs, c, _ = K.enet_inner(
-            *kargs, W, s, yc, norms, ws, w, rt, c, l1, l2, positive,
-            max_iter - n_epochs, INNER_GAP_FRACTION * gap, ANDERSON_K, CHECK_EVERY,
-            shuffle, seed + it,
+        tol_kkt = INNER_KKT_FRACTION * np.max(_kkt_violation(xta, w, l1, positive)[ws])
+        if hist is None or not np.array_equal(ws, prev_ws):
+            hist, n_hist, prev_ws = np.empty((ANDERSON_K + 1, ws.shape[0])), 0, ws
+        epochs, c, n_hist = K.enet_inner(
+            *kargs, W, norms, ws, w, rt, c, l1, l2, positive, max_iter - n_epochs,
+            tol_kkt, MIN_INNER_EPOCHS, hist, n_hist, shuffle, seed + it, scratch,
         )
         n_epochs += epochs
         it += 1
@@ -314,7 +339,7 @@ def enet_path_solve(design, yc, alphas, l1_ratio, *, coef_init=None, positive=Fa
         w = np.array(coef_init, dtype=np.float64, copy=True)
         if positive:
             np.maximum(w, 0.0, out=w)  # an infeasible start would be kept as is
-    tol_abs = tol * float(np.dot(yc, yc))
+    tol_abs = gap_tolerance(yc, tol, 1.0)
     for i, alpha in enumerate(alphas):
         l1 = alpha * l1_ratio * design.W
         l2 = alpha * (1.0 - l1_ratio) * design.W

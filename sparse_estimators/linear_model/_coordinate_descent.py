@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._solvers import Design, alpha_grid, enet_path_solve
+from .._solvers import Design, alpha_grid, enet_path_solve, gap_tolerance
 from ..utils import check_alphas, normalized_sample_weight
 
 _DTYPES = [np.float64, np.float32]
@@ -242,7 +242,7 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 positive=self.positive, tol=self.tol, max_iter=self.max_iter,
                 shuffle=shuffle, seed=seed, verbose=self.verbose,
             )
-            _warn_not_converged(g, conv, self.tol * float(yc @ yc) / design.W,
+            _warn_not_converged(g, conv, gap_tolerance(yc, self.tol, design.W),
                                 self.max_iter)
             coef[k] = coefs[:, 0]
             intercept[k] = design.intercept(coef[k], y_offset)
@@ -439,7 +439,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
             design, yc, grid, l1_ratio, coef_init=coef_init, positive=positive,
             tol=tol, max_iter=max_iter, shuffle=shuffle, seed=seed, verbose=verbose,
         )
-        _warn_not_converged(gaps, conv, tol * float(yc @ yc) / design.W, max_iter)
+        _warn_not_converged(gaps, conv, gap_tolerance(yc, tol, design.W), max_iter)
         icpt = np.array([design.intercept(coefs[:, i], y_offset)
                          for i in range(coefs.shape[1])])
         results.append((grid, coefs, gaps, its, icpt))

@@ -11,7 +11,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from .._solvers import Design, alpha_grid, enet_path_solve
+from .._solvers import Design, alpha_grid, enet_path_solve, gap_tolerance
 from ..utils import check_alphas, normalized_sample_weight
 from ._coordinate_descent import (
     _DTYPES,
@@ -197,7 +197,7 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
 
         coefs, gaps, its, conv = enet_path_solve(
             full, yc, [self.alpha_], self.l1_ratio_, **path_kw)
-        _warn_not_converged(gaps, conv, self.tol * float(yc @ yc) / full.W,
+        _warn_not_converged(gaps, conv, gap_tolerance(yc, self.tol, full.W),
                             self.max_iter)
         self.coef_ = coefs[:, 0]
         self.intercept_ = X.dtype.type(full.intercept(self.coef_, y_offset))
