@@ -12,12 +12,20 @@ import, keeps the first ``fit`` of a new process as fast as the next ones
 from numba.core.registry import cpu_target as _cpu_target
 
 from ._prox import hard_threshold_array, prox_enet, soft_threshold, soft_threshold_array
-from ._quadratic import enet_gap, enet_inner, gradient, residual, residual_stats
+from ._quadratic import (
+    csc_column_stats,
+    enet_gap,
+    enet_inner,
+    gradient,
+    residual,
+    residual_stats,
+)
 
 _cpu_target.typing_context.refresh()
 _cpu_target.target_context.refresh()
 
 __all__ = [
+    "csc_column_stats",
     "enet_gap",
     "enet_inner",
     "gradient",

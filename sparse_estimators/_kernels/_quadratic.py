@@ -365,3 +365,34 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
             if gap <= tol:
                 break
     return epoch, c, n_hist, gap
+
+
+@njit(cache=True, nogil=True)
+def csc_column_stats(data, indptr):
+    """Per column of a CSC matrix: sum of squares, min and max of the stored values.
+
+    One pass over ``data`` without allocating a matrix (``X.multiply(X).sum(0)``
+    allocates one); empty columns get zeros.
+    """
+    p = indptr.shape[0] - 1
+    sq = np.zeros(p)
+    lo = np.zeros(p)
+    hi = np.zeros(p)
+    for j in range(p):
+        a = indptr[j]
+        b = indptr[j + 1]
+        if b > a:
+            acc = 0.0
+            mn = data[a]
+            mx = data[a]
+            for k in range(a, b):
+                v = data[k]
+                acc += v * v
+                if v < mn:
+                    mn = v
+                if v > mx:
+                    mx = v
+            sq[j] = acc
+            lo[j] = mn
+            hi[j] = mx
+    return sq, lo, hi

@@ -73,12 +73,16 @@ class Design:
                 Xc = X.copy()
             if not Xc.has_canonical_format:
                 Xc.sum_duplicates()  # duplicate entries would corrupt column norms
-            constant = _constant_columns_csc(Xc, fit_intercept)
+            sq, lo, hi = K.csc_column_stats(Xc.data, Xc.indptr)
+            all_zero = (lo == 0) & (hi == 0)
+            # constant: all stored values equal, and no implicit zero unless it is 0
+            constant = ((lo == hi) & ((np.diff(Xc.indptr) == n_samples) | all_zero)
+                        if fit_intercept else all_zero)
             if sample_weight is not None:
                 Xc.data *= self.s[Xc.indices].astype(dtype)
+                sq = K.csc_column_stats(Xc.data, Xc.indptr)[0]
             self.data, self.indices, self.indptr = Xc.data, Xc.indices, Xc.indptr
             self.X = None
-            sq = np.asarray(Xc.multiply(Xc).sum(axis=0), dtype=np.float64).ravel()
             if fit_intercept:
                 # X~^T s = X^T sw, so the weighted column means are X~^T s / W.
                 self.x_offset = np.asarray(Xc.T @ self.s, dtype=np.float64) / self.W
@@ -145,24 +149,6 @@ class Design:
         out = np.empty(p)
         K.gradient(*self.kernel_args, self.W, np.arange(p), r_target, 0.0, out)
         return out
-
-
-def _constant_columns_csc(Xc, fit_intercept):
-    """Columns of a canonical CSC matrix that are constant (all zero without an
-    intercept): all stored values equal, and either no implicit zero or value 0."""
-    n, p = Xc.shape
-    nnz = np.diff(Xc.indptr)
-    lo = np.zeros(p, dtype=Xc.dtype)
-    hi = np.zeros(p, dtype=Xc.dtype)
-    filled = nnz > 0
-    if filled.any():
-        starts = Xc.indptr[:-1][filled]
-        lo[filled] = np.minimum.reduceat(Xc.data, starts)
-        hi[filled] = np.maximum.reduceat(Xc.data, starts)
-    all_zero = (lo == 0) & (hi == 0)
-    if not fit_intercept:
-        return all_zero
-    return (lo == hi) & ((nnz == n) | all_zero)
 
 
 def gap_tolerance(yc, tol, W):
