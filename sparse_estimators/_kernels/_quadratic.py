@@ -348,14 +348,7 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
         c = _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt, c, l1, l2,
                    positive)
         epoch += 1
-        if K > 0:
-            for k in range(m):
-                hist[n_hist, k] = w[ws[k]]
-            n_hist += 1
-            if n_hist == K + 1:
-                n_hist = 0
-                c = _anderson_step(X, data, indices, indptr, xbar, W, ws, w, rt, c,
-                                   l1, l2, positive, hist, K, w_acc, grad, scratch)
+        # the gap check comes first: an extrapolation is wasted work once converged
         if epoch % check_every == 0:
             gradient(X, data, indices, indptr, xbar, W, ws, rt, c, grad)
             rn, ry = residual_stats(rt, c, s, yc)
@@ -364,6 +357,14 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
             gap = enet_gap(l1, l2, positive, rn, ry, grad, w_ws, norms_ws)[0]
             if gap <= tol:
                 break
+        if K > 0:
+            for k in range(m):
+                hist[n_hist, k] = w[ws[k]]
+            n_hist += 1
+            if n_hist == K + 1:
+                n_hist = 0
+                c = _anderson_step(X, data, indices, indptr, xbar, W, ws, w, rt, c,
+                                   l1, l2, positive, hist, K, w_acc, grad, scratch)
     return epoch, c, n_hist, gap
 
 

@@ -27,6 +27,10 @@ from .. import _kernels as K
 INNER_GAP_FRACTION = 0.3
 #: Smallest working set.
 WS_MIN = 10
+#: When at least this share of the last working set ended non-zero, the next one is
+#: WS_FAST_GROWTH times larger (instead of twice the support).
+WS_FULL = 0.9
+WS_FAST_GROWTH = 4
 #: Anderson extrapolation every this many epochs (0 disables it).
 ANDERSON_K = 5
 #: The inner gap check (O(n_samples)) is spaced so that n_samples / nnz(ws) epochs
@@ -224,6 +228,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     n_epochs = 0
     gap = np.inf
     it = 0
+    ws = None
     while True:
         K.gradient(*kargs, W, all_feats, rt, c, grad)
         if not has_norm.all():
@@ -256,8 +261,13 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             support = w != 0.0
             score = np.where(support, np.inf, viol)
             score[~candidate] = -np.inf
-            n_take = min(max(WS_MIN, 2 * int(support.sum())),
-                         int(np.count_nonzero(score > 0.0)))
+            n_supp = int(support.sum())
+            size = max(WS_MIN, 2 * n_supp)
+            if ws is not None and n_supp >= WS_FULL * ws.shape[0]:
+                # the last working set came back (almost) all non-zero: it was too
+                # small, so grow faster than the support doubling
+                size = max(size, WS_FAST_GROWTH * ws.shape[0])
+            n_take = min(size, int(np.count_nonzero(score > 0.0)))
             if n_take == 0:
                 break  # nothing violates optimality: w is optimal to working precision
             if n_take < p:
