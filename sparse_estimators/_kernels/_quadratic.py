@@ -162,6 +162,10 @@ def enet_gap(l1, l2, positive, r_norm2, r_dot_y, grad, w_sub, norms_sub):
 def _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt, c, l1,
            l2, positive):
     # One cyclic pass of coordinate descent over the features in ``order``.
+    # Returns the new ``c`` and the relative size of the largest update,
+    # max |dw_j| / max |w_j| (scikit-learn's cue for checking the gap).
+    dw_max = 0.0
+    w_max = 0.0
     for jj in range(order.shape[0]):
         j = order[jj]
         nj = norms[j]
@@ -175,7 +179,13 @@ def _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt, c, l1,
             _col_axpy(j, -d, X, data, indices, indptr, rt)
             c += d * xbar[j]
             w[j] = new
-    return c
+            if abs(d) > dw_max:
+                dw_max = abs(d)
+        if abs(new) > w_max:
+            w_max = abs(new)
+    if w_max == 0.0:
+        return c, 0.0
+    return c, dw_max / w_max
 
 
 @njit(cache=True)
@@ -312,17 +322,19 @@ def _anderson_step(X, data, indices, indptr, xbar, W, ws, w, rt, c, l1, l2, posi
 
 @njit(cache=True, nogil=True)
 def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1, l2,
-               positive, max_epochs, tol, check_every, hist, n_hist, shuffle, seed,
-               scratch):
+               positive, max_epochs, tol, check_every, dw_tol, hist, n_hist, shuffle,
+               seed, scratch):
     """Solve the elastic net restricted to the working set ``ws``.
 
     Cyclic coordinate descent (Friedman et al. 2010) over ``ws`` with Anderson
     acceleration of the iterates every ``K = hist.shape[0] - 1`` epochs (Bertrand &
     Massias, "Anderson acceleration of coordinate descent", AISTATS 2021; ``K = 0``
     disables it): the extrapolated point is kept only when it lowers the objective,
-    so the iterates stay monotone. Every ``check_every`` epochs the duality gap of
-    the restricted problem is computed (``O(n_samples + nnz of ws)``, hence the
-    caller's choice of interval); the solver stops when it is ``<= tol``.
+    so the iterates stay monotone. Every ``check_every`` epochs, and after any epoch
+    whose largest update is ``<= dw_tol`` times the largest coefficient (scikit-
+    learn's cue), the duality gap of the restricted problem is computed
+    (``O(n_samples + nnz of ws)``, hence the caller's choice of interval); the solver
+    stops when it is ``<= tol``.
 
     ``w`` and ``rt`` are updated in place; coefficients outside ``ws`` must be 0.
     ``hist`` holds the last ``n_hist`` iterates: a caller that solves the same
@@ -342,14 +354,18 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
         norms_ws[k] = norms[ws[k]]
     gap = np.inf
     epoch = 0
+    last_check = 0
     while epoch < max_epochs:
         if shuffle:
             state = _shuffle(order, state)
-        c = _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt, c, l1, l2,
-                   positive)
+        c, dw_rel = _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt, c,
+                           l1, l2, positive)
         epoch += 1
-        # the gap check comes first: an extrapolation is wasted work once converged
-        if epoch % check_every == 0:
+        # the gap check comes first: an extrapolation is wasted work once converged;
+        # cue-triggered checks are spaced too, or a stalled cue would check each epoch
+        since = epoch - last_check
+        if since >= check_every or (dw_rel <= dw_tol and 4 * since >= check_every):
+            last_check = epoch
             gradient(X, data, indices, indptr, xbar, W, ws, rt, c, grad)
             rn, ry = residual_stats(rt, c, s, yc)
             for k in range(m):

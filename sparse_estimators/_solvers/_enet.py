@@ -172,7 +172,7 @@ def alpha_max(design, yc, l1_ratio=1.0, positive=False):
 
 
 def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000,
-               screening=True, shuffle=False, seed=0, verbose=0):
+               screening=True, shuffle=False, seed=0, verbose=0, dw_tol=1e-4):
     """Minimise ``1/2 ||yc - Xc w||^2 + l1 ||w||_1 + l2/2 ||w||^2`` from ``w``.
 
     Working-set coordinate descent: every outer iteration computes the full
@@ -198,6 +198,9 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
         Absolute tolerance on the duality gap.
     max_iter : int
         Maximum number of coordinate-descent epochs (over working sets).
+    dw_tol : float
+        An epoch whose largest update is below ``dw_tol`` times the largest
+        coefficient triggers a gap check (scikit-learn's cue); pass the relative tol.
 
     Returns
     -------
@@ -285,7 +288,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
         every = max(ANDERSON_K + 1, int(np.ceil(CHECK_COST_RATIO * n / max(nnz_ws, 1))))
         epochs, c, n_hist, _ = K.enet_inner(
             *kargs, W, s, yc, norms, ws, w, rt, c, l1, l2, positive,
-            max_iter - n_epochs, INNER_GAP_FRACTION * gap, every, hist, n_hist,
+            max_iter - n_epochs, INNER_GAP_FRACTION * gap, every, dw_tol, hist, n_hist,
             shuffle, seed + it, scratch,
         )
         n_epochs += epochs
@@ -336,7 +339,7 @@ def enet_path_solve(design, yc, alphas, l1_ratio, *, coef_init=None, positive=Fa
         l2 = alpha * (1.0 - l1_ratio) * design.W
         w, gap, n_ep, conv = enet_solve(
             design, yc, w, l1, l2, positive=positive, tol=tol_abs, max_iter=max_iter,
-            screening=screening, shuffle=shuffle, seed=seed, verbose=verbose,
+            screening=screening, shuffle=shuffle, seed=seed, verbose=verbose, dw_tol=tol,
         )
         coefs[:, i] = w
         gaps[i] = gap / design.W
