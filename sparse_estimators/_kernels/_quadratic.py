@@ -35,6 +35,9 @@ from ._prox import prox_enet
 # The nested ``is None`` tests are what numba can prune: only a test on an argument
 # typed ``none`` is resolved before typing, so each layout tests the argument that
 # is None for it. (``inline="always"`` would defeat the pruning; LLVM inlines these.)
+# Row indices are cast to unsigned before indexing: numba then emits no check for
+# negative (wrap-around) indices in the gather / scatter loops, which made the
+# sparse CD epoch ~30 % slower (sparse indices are never negative).
 @njit(cache=True)
 def _col_dot(j, X, data, indices, indptr, v):
     acc = 0.0
@@ -45,7 +48,7 @@ def _col_dot(j, X, data, indices, indptr, v):
     else:
         if X is None:
             for k in range(indptr[j], indptr[j + 1]):
-                acc += data[k] * v[indices[k]]
+                acc += data[k] * v[np.uint64(indices[k])]
     return acc
 
 
@@ -59,7 +62,7 @@ def _col_axpy(j, a, X, data, indices, indptr, v):
     else:
         if X is None:
             for k in range(indptr[j], indptr[j + 1]):
-                v[indices[k]] += a * data[k]
+                v[np.uint64(indices[k])] += a * data[k]
 
 
 @njit(cache=True, nogil=True)
@@ -201,7 +204,7 @@ def _col_sumsq_clear(j, X, data, indices, indptr, v):
     else:
         if X is None:
             for k in range(indptr[j], indptr[j + 1]):
-                i = indices[k]
+                i = np.uint64(indices[k])
                 acc += v[i] * v[i]
                 v[i] = 0.0
     return acc
@@ -272,25 +275,42 @@ def _shuffle(order, state):
 
 
 @njit(cache=True, nogil=True)
-def _anderson_step(X, data, indices, indptr, xbar, W, ws, w, rt, c, l1, l2, positive,
-                   hist, K, w_acc, grad, scratch):
+def _sq_norm_r(rt, c, s):
+    # ||r||^2 for r = rt + c * s
+    acc = 0.0
+    if c == 0.0:
+        for i in range(rt.shape[0]):
+            acc += rt[i] * rt[i]
+    else:
+        for i in range(rt.shape[0]):
+            ri = rt[i] + c * s[i]
+            acc += ri * ri
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def _anderson_step(X, data, indices, indptr, xbar, W, s, ws, w, rt, c, l1, l2,
+                   positive, hist, K, w_acc, grad, scratch, by_residual):
     """Try the Anderson extrapolation of the last ``K + 1`` iterates in ``hist``.
 
-    The candidate is kept only if it lowers the objective. The change of objective
-    is computed from working-set quantities only, in ``O(nnz of the working set)``
-    (never ``O(n_samples)``): with ``d = w_acc - w`` and ``v = Xc d``,
-    ``P(w_acc) - P(w) = -d . Xc^T r + ||v||^2 / 2 + penalty change``, where
-    ``||v||^2 = ||X~ d||^2 - W (xbar . d)^2`` under implicit centring.
+    The candidate is kept only if it lowers the objective ``P``. Two exact tests,
+    picked by the caller on cost (``by_residual``):
+
+    * working-set test, ``O(nnz of the working set)``, no ``O(n_samples)`` work: with
+      ``d = w_acc - w`` and ``v = Xc d``, ``P(w_acc) - P(w) = -d . Xc^T r + ||v||^2 / 2
+      + penalty change``, where ``||v||^2 = ||X~ d||^2 - W (xbar . d)^2`` under
+      implicit centring (3 passes over the working set, 4 if accepted);
+    * residual test, ``O(n_samples)`` plus one pass over the working set (two if
+      rejected): move to ``w_acc``, compare ``||r||^2 / 2 + penalty`` before and
+      after, and move back if it did not drop. Cheaper once the working set holds
+      more than a few times ``n_samples`` non-zeros (always, for dense ``X``).
+
     Returns the new ``c``.
     """
     m = ws.shape[0]
     coefs = _anderson_coefs(hist, K)
     if coefs.shape[0] != K:
         return c
-    gradient(X, data, indices, indptr, xbar, W, ws, rt, c, grad)
-    lin = 0.0
-    dpen = 0.0
-    xd = 0.0
     for k in range(m):
         v = 0.0
         for q in range(K):
@@ -298,6 +318,37 @@ def _anderson_step(X, data, indices, indptr, xbar, W, ws, w, rt, c, l1, l2, posi
         if positive and v < 0.0:
             v = 0.0
         w_acc[k] = v
+    if by_residual:
+        dpen = 0.0
+        p_old = 0.5 * _sq_norm_r(rt, c, s)
+        c_old = c
+        for k in range(m):
+            j = ws[k]
+            v = w_acc[k]
+            d = v - w[j]
+            dpen += l1 * (abs(v) - abs(w[j])) + 0.5 * l2 * (v * v - w[j] * w[j])
+            if d != 0.0:
+                _col_axpy(j, -d, X, data, indices, indptr, rt)
+                c += d * xbar[j]
+                grad[k] = w[j]  # the old value, in case the step is undone
+                w[j] = v
+            else:
+                grad[k] = v
+        if 0.5 * _sq_norm_r(rt, c, s) + dpen < p_old:
+            return c
+        for k in range(m):
+            j = ws[k]
+            d = w[j] - grad[k]
+            if d != 0.0:
+                _col_axpy(j, d, X, data, indices, indptr, rt)
+                w[j] = grad[k]
+        return c_old
+    gradient(X, data, indices, indptr, xbar, W, ws, rt, c, grad)
+    lin = 0.0
+    dpen = 0.0
+    xd = 0.0
+    for k in range(m):
+        v = w_acc[k]
         j = ws[k]
         d = v - w[j]
         lin += d * grad[k]
@@ -352,6 +403,14 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     norms_ws = np.empty(m)
     for k in range(m):
         norms_ws[k] = norms[ws[k]]
+    # the cheaper exact acceptance test for the extrapolation (see _anderson_step)
+    if data is None:
+        nnz_ws = m * rt.shape[0]
+    else:
+        nnz_ws = 0
+        for k in range(m):
+            nnz_ws += indptr[ws[k] + 1] - indptr[ws[k]]
+    by_residual = nnz_ws > 2 * rt.shape[0]
     gap = np.inf
     epoch = 0
     last_check = 0
@@ -379,8 +438,9 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
             n_hist += 1
             if n_hist == K + 1:
                 n_hist = 0
-                c = _anderson_step(X, data, indices, indptr, xbar, W, ws, w, rt, c,
-                                   l1, l2, positive, hist, K, w_acc, grad, scratch)
+                c = _anderson_step(X, data, indices, indptr, xbar, W, s, ws, w, rt, c,
+                                   l1, l2, positive, hist, K, w_acc, grad, scratch,
+                                   by_residual)
     return epoch, c, n_hist, gap
 
 

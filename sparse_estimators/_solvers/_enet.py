@@ -270,7 +270,11 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                 # the last working set came back (almost) all non-zero: it was too
                 # small, so grow faster than the support doubling
                 size = max(size, WS_FAST_GROWTH * ws.shape[0])
-            n_take = min(size, int(np.count_nonzero(score > 0.0)))
+            n_viol = int(np.count_nonzero(score > 0.0))
+            n_take = min(size, n_viol)
+            if verbose:
+                print(f"        support {n_supp}, support + violators {n_viol}, "
+                      f"candidates {int(candidate.sum())}, working set {n_take}")
             if n_take == 0:
                 break  # nothing violates optimality: w is optimal to working precision
             if n_take < p:
@@ -288,7 +292,8 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
         every = max(ANDERSON_K + 1, int(np.ceil(CHECK_COST_RATIO * n / max(nnz_ws, 1))))
         epochs, c, n_hist, _ = K.enet_inner(
             *kargs, W, s, yc, norms, ws, w, rt, c, l1, l2, positive,
-            max_iter - n_epochs, INNER_GAP_FRACTION * gap, every, dw_tol, hist, n_hist,
+            max_iter - n_epochs, INNER_GAP_FRACTION * gap, every,
+            dw_tol, hist, n_hist,
             shuffle, seed + it, scratch,
         )
         n_epochs += epochs
