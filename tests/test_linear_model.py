@@ -353,6 +353,39 @@ def test_kkt_and_duality_gap(fmt, fit_intercept, weighted, positive, l1_ratio):
     assert_allclose(est.intercept_, ybar - xbar @ w, atol=1e-10)
 
 
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dense_regime_is_optimal(fmt, fit_intercept, weighted, positive, capsys):
+    # Tall problem at a small alpha: most features are non-zero at the optimum, the
+    # solver leaves working sets for plain CD over all candidates ("dense regime").
+    rng = np.random.default_rng(11)
+    X = sp.random(400, 60, density=0.2, format="csr", random_state=rng,
+                  data_rvs=rng.standard_normal)
+    y = X @ rng.standard_normal(60) + 0.1 * rng.standard_normal(400) + 2.0
+    X = as_format(X, fmt)
+    sw = _sw(X.shape[0], 2) if weighted else None
+    alpha = 1e-3 * alpha_max(X, y, 1.0, sw, fit_intercept, positive)
+    tol = 1e-12
+    est = Lasso(alpha=alpha, fit_intercept=fit_intercept, positive=positive, tol=tol,
+                max_iter=100_000, verbose=1).fit(X, y, sample_weight=sw)
+    lines = [ln.split() for ln in capsys.readouterr().out.splitlines()
+             if "working set" in ln]
+    # "support S, support + violators V, candidates C, working set N": N == C
+    # (with positive=True fewer than half of the features may violate at first)
+    if not positive:
+        assert any(int(ln[-1]) == int(ln[-4].rstrip(",")) > 10 for ln in lines)
+    w = est.coef_
+    assert np.count_nonzero(w) > X.shape[1] // 3
+    gap, scale = duality_gap(X, y, w, alpha, 1.0, sw, fit_intercept, positive)
+    assert -1e-13 * scale <= gap <= tol * scale
+    bound = kkt_bound(X, tol * scale, alpha, 1.0, sw, fit_intercept)
+    assert kkt_violation(X, y, w, alpha, 1.0, sw, fit_intercept, positive) <= bound
+    ref = sk.Lasso(alpha=alpha, fit_intercept=fit_intercept, positive=positive,
+                   tol=1e-14, max_iter=1_000_000).fit(X, y, sample_weight=sw)
+    assert_allclose(w, ref.coef_, rtol=1e-5, atol=1e-7 * np.abs(ref.coef_).max())
+
+
 @pytest.mark.parametrize("tol", [1e-2, 1e-4, 1e-6])
 def test_tolerance_is_a_certified_gap(fmt, tol):
     # Looser tol: the stopping rule still certifies gap <= tol * ||yc||^2 / n.
