@@ -162,6 +162,23 @@ def test_design_constant_and_zero_columns_have_zero_norm(fmt, weighted, dtype):
     assert np.all(d.norms[[2, 4]] <= 1e-20 * others.min()), d.norms[[2, 4]]
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_constant_columns(order, dtype):
+    X = np.random.default_rng(0).standard_normal((30, 6)).astype(dtype)
+    X[:, 1] = 0.1
+    X[:, 3] = 0.0
+    X[:, 4] = 2.0
+    X[-1, 4] = 2.5  # constant but for the last row
+    X[:, 5] = 0.0
+    X[-1, 5] = 1e-30  # non-zero only in the last row
+    X = np.asarray(X, order=order)
+    assert_array_equal(K.dense_constant_columns(X, True),
+                       [False, True, False, True, False, False])
+    assert_array_equal(K.dense_constant_columns(X, False),
+                       [False, False, False, True, False, False])
+
+
 def test_design_does_not_modify_input():
     X, _, _, sw = _data(seed=4)
     for Xf in (X.tocsc(), X.tocsr(), np.asfortranarray(X.toarray())):

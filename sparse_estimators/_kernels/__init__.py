@@ -14,6 +14,7 @@ from numba.core.registry import cpu_target as _cpu_target
 from ._prox import hard_threshold_array, prox_enet, soft_threshold, soft_threshold_array
 from ._quadratic import (
     csc_column_stats,
+    dense_constant_columns,
     enet_gap,
     enet_inner,
     gradient,
@@ -26,6 +27,7 @@ _cpu_target.target_context.refresh()
 
 __all__ = [
     "csc_column_stats",
+    "dense_constant_columns",
     "enet_gap",
     "enet_inner",
     "gradient",

@@ -38,13 +38,22 @@ from ._prox import prox_enet
 # Row indices are cast to unsigned before indexing: numba then emits no check for
 # negative (wrap-around) indices in the gather / scatter loops, which made the
 # sparse CD epoch ~30 % slower (sparse indices are never negative).
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _dense_col_dot(X, j, v):
+    # Reassociation lets LLVM vectorise the reduction (4x faster on a 500-row column,
+    # on par with BLAS); it would vectorise the sparse gather too, and slow it down.
+    acc = 0.0
+    for i in range(X.shape[0]):
+        acc += X[i, j] * v[i]
+    return acc
+
+
 @njit(cache=True)
 def _col_dot(j, X, data, indices, indptr, v):
     acc = 0.0
     if data is None:
         if X is not None:
-            for i in range(X.shape[0]):
-                acc += X[i, j] * v[i]
+            acc = _dense_col_dot(X, j, v)
     else:
         if X is None:
             for k in range(indptr[j], indptr[j + 1]):
@@ -485,3 +494,25 @@ def csc_column_stats(data, indptr):
             lo[j] = mn
             hi[j] = mx
     return sq, lo, hi
+
+
+@njit(cache=True, nogil=True)
+def dense_constant_columns(X, fit_intercept):
+    """Columns of a dense ``X`` that are constant (all zero when not ``fit_intercept``).
+
+    Compares every value of a column with its first (with 0) and stops at the first
+    difference, so a non-constant column costs a couple of reads, unlike ``np.ptp``'s
+    two full passes. Exact comparisons: a centred constant column must get a zero
+    norm, not rounding noise.
+    """
+    n, p = X.shape
+    out = np.zeros(p, dtype=np.bool_)
+    for j in range(p):
+        ref = X[0, j] if fit_intercept else 0.0
+        same = True
+        for i in range(n):
+            if X[i, j] != ref:
+                same = False
+                break
+        out[j] = same
+    return out

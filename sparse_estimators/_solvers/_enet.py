@@ -100,19 +100,26 @@ class Design:
             self.xbar = self.x_offset
         else:
             self.data = self.indices = self.indptr = None
-            constant = (np.ptp(X, axis=0) == 0) if fit_intercept else ~X.any(axis=0)
+            if n_samples == 0:
+                constant = np.ones(n_features, dtype=bool)
+            else:
+                constant = K.dense_constant_columns(X, fit_intercept)
             if fit_intercept:
                 if sample_weight is None:
                     self.x_offset = X.mean(axis=0, dtype=np.float64)
                 else:
                     self.x_offset = (self.sw @ X) / self.W
-                Xd = np.asfortranarray(X - self.x_offset.astype(dtype), dtype=dtype)
             else:
                 self.x_offset = np.zeros(n_features)
-                Xd = X
-            if sample_weight is not None:
-                Xd = np.asfortranarray(Xd * self.s[:, None].astype(dtype), dtype=dtype)
-            self.X = np.asfortranarray(Xd, dtype=dtype)
+            if fit_intercept or sample_weight is not None or not X.flags.f_contiguous:
+                # one pass writes the centred, row-scaled Fortran copy
+                Xd = np.empty((n_samples, n_features), dtype=dtype, order="F")
+                np.subtract(X, self.x_offset.astype(dtype), out=Xd)
+                if sample_weight is not None:
+                    Xd *= self.s[:, None].astype(dtype)
+            else:
+                Xd = X  # already Fortran-ordered and used as is
+            self.X = Xd
             norms = np.einsum("ij,ij->j", self.X, self.X, dtype=np.float64)
             self.xbar = np.zeros(n_features)
         # Constant columns are zero once centred; detected exactly on the caller's
