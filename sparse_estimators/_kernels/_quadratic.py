@@ -42,10 +42,21 @@ from ._prox import prox_enet
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _dense_col_dot(X, j, v):
     # Reassociation lets LLVM vectorise the reduction (4x faster on a 500-row column,
-    # on par with BLAS); it would vectorise the sparse gather too, and slow it down.
+    # on par with BLAS).
     acc = 0.0
     for i in range(X.shape[0]):
         acc += X[i, j] * v[i]
+    return acc
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _sparse_col_dot(data, indices, indptr, j, v):
+    # Reassociated as well: LLVM then uses vector gathers, which keep more loads in
+    # flight. On a 120 MB CSC (residual out of L2) X^T r drops from 11.2 to 6.6 ms;
+    # on cache-resident data it is unchanged (with signed indices it was slower).
+    acc = 0.0
+    for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+        acc += data[k] * v[np.uint64(indices[k])]
     return acc
 
 
@@ -57,8 +68,7 @@ def _col_dot(j, X, data, indices, indptr, v):
             acc = _dense_col_dot(X, j, v)
     else:
         if X is None:
-            for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
-                acc += data[k] * v[np.uint64(indices[k])]
+            acc = _sparse_col_dot(data, indices, indptr, j, v)
     return acc
 
 
