@@ -72,7 +72,8 @@ def measure(name, X, y, reps):
     ws = np.arange(p)
     l1 = alpha * n
     hist = np.empty((1, p))
-    scratch = np.zeros(n)
+    order = np.empty(p, dtype=np.int64)
+    work = np.empty(K.inner_work_size(p, 0))
     rt = np.empty(n)
     grad = np.empty(p)
 
@@ -81,8 +82,8 @@ def measure(name, X, y, reps):
         c = K.residual(*design.kernel_args, yc, w, rt)
         t = time.perf_counter()
         K.enet_inner(*design.kernel_args, design.W, design.s, yc, design.norms, ws, w, rt,
-                     c, lam, 0.0, False, 1, 0.0, 10**9, -1.0, hist, 0, False, 0, scratch,
-                     False)
+                     c, lam, 0.0, False, 1, 0.0, 10**9, -1.0, hist, 0, False, 0, False,
+                     order, work)
         return time.perf_counter() - t
 
     epoch(w0, l1)

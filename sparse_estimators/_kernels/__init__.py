@@ -18,6 +18,7 @@ from ._quadratic import (
     enet_gap,
     enet_inner,
     gradient,
+    inner_work_size,
     residual,
     residual_stats,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "dense_constant_columns",
     "enet_gap",
     "enet_inner",
+    "inner_work_size",
     "gradient",
     "hard_threshold_array",
     "prox_enet",

@@ -26,6 +26,8 @@ Kernels take arrays and scalars only (no jitted classes, no function arguments)
 so that numba can cache their machine code on disk.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -39,7 +41,7 @@ from ._prox import prox_enet
 # then emits no check for negative (wrap-around) indices in the gather / scatter
 # loops. Those checks made the sparse CD epoch 2x slower (0.80 -> 0.40 ms over a
 # 20000 x 2000 CSC at 1% density); CSC indices are never negative.
-@njit(cache=True, fastmath={"reassoc", "contract"})
+@njit(cache=True, fastmath={"reassoc", "contract"}, no_cpython_wrapper=True)
 def _dense_col_dot(X, j, v):
     # Reassociation lets LLVM vectorise the reduction (4x faster on a 500-row column,
     # on par with BLAS).
@@ -49,7 +51,7 @@ def _dense_col_dot(X, j, v):
     return acc
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+@njit(cache=True, fastmath={"reassoc", "contract"}, no_cpython_wrapper=True)
 def _sparse_col_dot(data, indices, indptr, j, v):
     # Reassociated as well: LLVM then uses vector gathers, which keep more loads in
     # flight. On a 120 MB CSC (residual out of L2) X^T r drops from 11.2 to 6.6 ms;
@@ -60,7 +62,7 @@ def _sparse_col_dot(data, indices, indptr, j, v):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _col_dot(j, X, data, indices, indptr, v):
     acc = 0.0
     if data is None:
@@ -72,7 +74,7 @@ def _col_dot(j, X, data, indices, indptr, v):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _col_axpy(j, a, X, data, indices, indptr, v):
     # v += a * column j
     if data is None:
@@ -88,7 +90,10 @@ def _col_axpy(j, a, X, data, indices, indptr, v):
 @njit(cache=True, nogil=True)
 def residual(X, data, indices, indptr, xbar, yc, w, rt):
     """Recompute ``rt = yc - X~ w`` in place from scratch; return ``c = xbar . w``."""
-    rt[:] = yc
+    # an explicit copy loop: ``rt[:] = yc`` compiles numba's broadcasting checks and
+    # their string-formatting error messages, ~1.5 s of cold-cache compile time
+    for i in range(yc.shape[0]):
+        rt[i] = yc[i]
     c = 0.0
     for j in range(w.shape[0]):
         if w[j] != 0.0:
@@ -181,7 +186,7 @@ def enet_gap(l1, l2, positive, r_norm2, r_dot_y, grad, w_sub, norms_sub):
     return primal - dual, dual_norm
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt, c, l1,
            l2, positive):
     # One cyclic pass of coordinate descent over the features in ``order``.
@@ -216,76 +221,56 @@ def _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt, c, l1,
     return c, dw_max / w_max, 0.5 * dec
 
 
-@njit(cache=True)
-def _col_sumsq_clear(j, X, data, indices, indptr, v):
-    # Sum of v[i]^2 over the rows of column j, zeroing them: over a set of columns
-    # this is ||v||^2 restricted to their rows, and it leaves the scratch v at zero.
-    acc = 0.0
-    if data is None:
-        if X is not None:
-            for i in range(X.shape[0]):
-                acc += v[i] * v[i]
-                v[i] = 0.0
-    else:
-        if X is None:
-            for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
-                i = np.uint64(indices[k])
-                acc += v[i] * v[i]
-                v[i] = 0.0
-    return acc
-
-
-@njit(cache=True, nogil=True)
-def _anderson_coefs(hist, K):
-    # Weights c (sum 1) minimising ||sum_k c_k (w_{k+1} - w_k)||: solve (U U^T) z = 1
-    # by Gaussian elimination with partial pivoting. K is ~5: hand-written loops
-    # compile in a fraction of the time of np.linalg.solve's LAPACK binding.
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _anderson_coefs(hist, K, C, z):
+    # Weights z (sum 1) minimising ||sum_k z_k (w_{k+1} - w_k)||: solve (U U^T) z = 1,
+    # regularised by 1e-10 * trace, by Cholesky in the caller-owned flat buffer C
+    # (K x K, lower triangle). K is ~5: a few hand-written loops compile in a fraction
+    # of the time of np.linalg.solve's LAPACK binding or of Gaussian elimination with
+    # pivoting. Returns False when the system is degenerate.
     m = hist.shape[1]
-    C = np.zeros((K, K + 1))  # augmented system [U U^T | 1]
     for a in range(K):
         for b in range(a + 1):
             acc = 0.0
             for i in range(m):
                 acc += (hist[a + 1, i] - hist[a, i]) * (hist[b + 1, i] - hist[b, i])
-            C[a, b] = acc
-            C[b, a] = acc
-        C[a, K] = 1.0
+            C[a * K + b] = acc
     tr = 0.0
     for k in range(K):
-        tr += C[k, k]
+        tr += C[k * K + k]
     if not tr > 0.0:
-        return np.zeros(0)
-    for k in range(K):
-        C[k, k] += 1e-10 * tr
-    for col in range(K):
-        piv = col
-        for r in range(col + 1, K):
-            if abs(C[r, col]) > abs(C[piv, col]):
-                piv = r
-        if C[piv, col] == 0.0:
-            return np.zeros(0)
-        if piv != col:
-            for q in range(K + 1):
-                tmp = C[col, q]
-                C[col, q] = C[piv, q]
-                C[piv, q] = tmp
-        for r in range(col + 1, K):
-            f = C[r, col] / C[col, col]
-            for q in range(col, K + 1):
-                C[r, q] -= f * C[col, q]
-    z = np.empty(K)
-    for r in range(K - 1, -1, -1):
-        acc = C[r, K]
-        for q in range(r + 1, K):
-            acc -= C[r, q] * z[q]
-        z[r] = acc / C[r, r]
-    sz = z.sum()
-    if not np.isfinite(sz) or sz == 0.0:
-        return np.zeros(0)
-    return z / sz
+        return False
+    for a in range(K):  # in place: C's lower triangle becomes L, with L L^T = C
+        for b in range(a + 1):
+            acc = C[a * K + b] + (1e-10 * tr if a == b else 0.0)
+            for q in range(b):
+                acc -= C[a * K + q] * C[b * K + q]
+            if a == b:
+                if not acc > 0.0:
+                    return False
+                C[a * K + a] = math.sqrt(acc)
+            else:
+                C[a * K + b] = acc / C[b * K + b]
+    for a in range(K):  # L y = 1
+        acc = 1.0
+        for q in range(a):
+            acc -= C[a * K + q] * z[q]
+        z[a] = acc / C[a * K + a]
+    sz = 0.0
+    for a in range(K - 1, -1, -1):  # L^T z = y
+        acc = z[a]
+        for q in range(a + 1, K):
+            acc -= C[q * K + a] * z[q]
+        z[a] = acc / C[a * K + a]
+        sz += z[a]
+    if not (sz - sz == 0.0) or sz == 0.0:  # inf or nan, or no direction
+        return False
+    for a in range(K):
+        z[a] /= sz
+    return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _shuffle(order, state):
     # Fisher-Yates with a 64-bit LCG (Knuth's MMIX constants); returns the new state.
     # Cheaper to compile than np.random and reproducible from the caller's seed.
@@ -299,43 +284,22 @@ def _shuffle(order, state):
     return state
 
 
-@njit(cache=True, nogil=True)
-def _sq_norm_r(rt, c, s):
-    # ||r||^2 for r = rt + c * s
-    acc = 0.0
-    if c == 0.0:
-        for i in range(rt.shape[0]):
-            acc += rt[i] * rt[i]
-    else:
-        for i in range(rt.shape[0]):
-            ri = rt[i] + c * s[i]
-            acc += ri * ri
-    return acc
-
-
-@njit(cache=True, nogil=True)
-def _anderson_step(X, data, indices, indptr, xbar, W, s, ws, w, rt, c, l1, l2,
-                   positive, hist, K, w_acc, grad, scratch, by_residual):
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _anderson_step(X, data, indices, indptr, xbar, s, yc, ws, w, rt, c, l1, l2, positive,
+                   hist, K, w_acc, w_old, lin_sys, coefs):
     """Try the Anderson extrapolation of the last ``K + 1`` iterates in ``hist``.
 
-    The candidate is kept only if it lowers the objective ``P``. Two exact tests,
-    picked by the caller on cost (``by_residual``):
-
-    * working-set test, ``O(nnz of the working set)``, no ``O(n_samples)`` work: with
-      ``d = w_acc - w`` and ``v = Xc d``, ``P(w_acc) - P(w) = -d . Xc^T r + ||v||^2 / 2
-      + penalty change``, where ``||v||^2 = ||X~ d||^2 - W (xbar . d)^2`` under
-      implicit centring (3 passes over the working set, 4 if accepted);
-    * residual test, ``O(n_samples)`` plus one pass over the working set (two if
-      rejected): move to ``w_acc``, compare ``||r||^2 / 2 + penalty`` before and
-      after, and move back if it did not drop. Cheaper once the working set holds
-      more than a few times ``n_samples`` non-zeros (always, for dense ``X``).
-
-    Returns the new ``c``.
+    The candidate is kept only if it lowers the objective ``P``, tested exactly
+    through the residual: move to it (one pass over the working set), compare
+    ``||r||^2 / 2 + penalty`` before and after (``O(n_samples)``), and move back if
+    it did not drop (one more pass). The caller only extrapolates when the working
+    set holds at least ``n_samples`` non-zeros, so the test costs at most about one
+    epoch. Returns the new ``c``.
     """
     m = ws.shape[0]
-    coefs = _anderson_coefs(hist, K)
-    if coefs.shape[0] != K:
+    if not _anderson_coefs(hist, K, lin_sys, coefs):
         return c
+    dpen = 0.0
     for k in range(m):
         v = 0.0
         for q in range(K):
@@ -343,70 +307,47 @@ def _anderson_step(X, data, indices, indptr, xbar, W, s, ws, w, rt, c, l1, l2,
         if positive and v < 0.0:
             v = 0.0
         w_acc[k] = v
-    if by_residual:
-        dpen = 0.0
-        p_old = 0.5 * _sq_norm_r(rt, c, s)
-        c_old = c
-        for k in range(m):
-            j = ws[k]
-            v = w_acc[k]
-            d = v - w[j]
-            dpen += l1 * (abs(v) - abs(w[j])) + 0.5 * l2 * (v * v - w[j] * w[j])
-            if d != 0.0:
-                _col_axpy(j, -d, X, data, indices, indptr, rt)
-                c += d * xbar[j]
-                grad[k] = w[j]  # the old value, in case the step is undone
-                w[j] = v
-            else:
-                grad[k] = v
-        if 0.5 * _sq_norm_r(rt, c, s) + dpen < p_old:
-            return c
-        for k in range(m):
-            j = ws[k]
-            d = w[j] - grad[k]
-            if d != 0.0:
-                _col_axpy(j, d, X, data, indices, indptr, rt)
-                w[j] = grad[k]
-        return c_old
-    gradient(X, data, indices, indptr, xbar, W, ws, rt, c, grad)
-    lin = 0.0
-    dpen = 0.0
-    xd = 0.0
+        wj = w[ws[k]]
+        w_old[k] = wj
+        dpen += l1 * (abs(v) - abs(wj)) + 0.5 * l2 * (v * v - wj * wj)
+    p_old = 0.5 * residual_stats(rt, c, s, yc)[0]
+    c_old = c
     for k in range(m):
-        v = w_acc[k]
         j = ws[k]
-        d = v - w[j]
-        lin += d * grad[k]
-        dpen += l1 * (abs(v) - abs(w[j])) + 0.5 * l2 * (v * v - w[j] * w[j])
-        xd += d * xbar[j]
+        d = w_acc[k] - w_old[k]
         if d != 0.0:
-            _col_axpy(j, d, X, data, indices, indptr, scratch)
-    quad = 0.0
-    for k in range(m):
-        quad += _col_sumsq_clear(ws[k], X, data, indices, indptr, scratch)
-    quad -= W * xd * xd
-    if -lin + 0.5 * quad + dpen >= 0.0:
+            _col_axpy(j, -d, X, data, indices, indptr, rt)
+            c += d * xbar[j]
+            w[j] = w_acc[k]
+    if 0.5 * residual_stats(rt, c, s, yc)[0] + dpen < p_old:
         return c
     for k in range(m):
         j = ws[k]
-        d = w_acc[k] - w[j]
+        d = w[j] - w_old[k]
         if d != 0.0:
-            _col_axpy(j, -d, X, data, indices, indptr, rt)
-            w[j] = w_acc[k]
-    return c + xd
+            _col_axpy(j, d, X, data, indices, indptr, rt)
+            w[j] = w_old[k]
+    return c_old
+
+
+def inner_work_size(m, K):
+    """Length of the float64 ``work`` buffer :func:`enet_inner` needs."""
+    return 5 * m + K * (K + 1)
 
 
 @njit(cache=True, nogil=True)
 def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1, l2,
                positive, max_epochs, tol, check_every, dw_tol, hist, n_hist, shuffle,
-               seed, scratch, dec_cue):
+               seed, dec_cue, order, work):
     """Solve the elastic net restricted to the working set ``ws``.
 
     Cyclic coordinate descent (Friedman et al. 2010) over ``ws`` with Anderson
     acceleration of the iterates every ``K = hist.shape[0] - 1`` epochs (Bertrand &
     Massias, "Anderson acceleration of coordinate descent", AISTATS 2021; ``K = 0``
     disables it): the extrapolated point is kept only when it lowers the objective,
-    so the iterates stay monotone. Every ``check_every`` epochs, and after any epoch
+    so the iterates stay monotone. Testing that costs ``O(n_samples)``, so working
+    sets with fewer than ``n_samples`` non-zeros (cheap, small epochs) are not
+    extrapolated. Every ``check_every`` epochs, and after any epoch
     whose largest update is ``<= dw_tol`` times the largest coefficient (scikit-
     learn's cue), the duality gap of the restricted problem is computed
     (``O(n_samples + nnz of ws)``, hence the caller's choice of interval); the solver
@@ -415,27 +356,32 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     ``w`` and ``rt`` are updated in place; coefficients outside ``ws`` must be 0.
     ``hist`` holds the last ``n_hist`` iterates: a caller that solves the same
     working set again passes them back, so the extrapolation does not restart.
-    ``scratch`` is a zero vector of length ``n_samples`` and is left at zero.
+    Buffers come from the caller (no allocation here: numba's array constructors
+    add to the cold-cache compile time): ``order``, an int64 array of ``len(ws)``,
+    and ``work``, a float64 array of at least ``inner_work_size(len(ws), K)``.
     Returns ``(n_epochs, c, n_hist, gap)``.
     """
     m = ws.shape[0]
-    order = ws.copy()
-    state = np.uint64(seed)
     K = hist.shape[0] - 1
-    w_acc = np.empty(m)
-    grad = np.empty(m)
-    w_ws = np.empty(m)
-    norms_ws = np.empty(m)
+    w_acc = work[:m]
+    w_old = work[m:2 * m]
+    grad = work[2 * m:3 * m]
+    w_ws = work[3 * m:4 * m]
+    norms_ws = work[4 * m:5 * m]
+    lin_sys = work[5 * m:5 * m + K * K]  # Anderson's K x K system, flat
+    coefs = work[5 * m + K * K:5 * m + K * (K + 1)]
     for k in range(m):
+        order[k] = ws[k]
         norms_ws[k] = norms[ws[k]]
-    # the cheaper exact acceptance test for the extrapolation (see _anderson_step)
+    state = np.uint64(seed)
     if data is None:
         nnz_ws = m * rt.shape[0]
     else:
         nnz_ws = 0
         for k in range(m):
             nnz_ws += indptr[ws[k] + 1] - indptr[ws[k]]
-    by_residual = nnz_ws > 2 * rt.shape[0]
+    if nnz_ws < rt.shape[0]:
+        K = 0
     gap = np.inf
     epoch = 0
     last_check = 0
@@ -470,9 +416,9 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
             n_hist += 1
             if n_hist == K + 1:
                 n_hist = 0
-                c = _anderson_step(X, data, indices, indptr, xbar, W, s, ws, w, rt, c,
-                                   l1, l2, positive, hist, K, w_acc, grad, scratch,
-                                   by_residual)
+                c = _anderson_step(X, data, indices, indptr, xbar, s, yc, ws, w, rt, c,
+                                   l1, l2, positive, hist, K, w_acc, w_old, lin_sys,
+                                   coefs)
     return epoch, c, n_hist, gap
 
 

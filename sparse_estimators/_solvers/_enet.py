@@ -226,7 +226,8 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     # Residual and coefficients are float64 even for float32 data: a float32
     # residual drifts by rounding at every update and CD converges to a wrong point.
     rt = np.empty(n)
-    scratch = np.zeros(n)  # work vector of the inner solver, kept at zero
+    work = np.empty(K.inner_work_size(p, ANDERSON_K))  # inner solver's buffers
+    order = np.empty(p, dtype=np.int64)
     hist = prev_ws = None  # Anderson history, kept while the working set is unchanged
     col_nnz = np.diff(design.indptr) if design.is_sparse else None
     n_hist = 0
@@ -321,7 +322,8 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
         epochs, c, n_hist, _ = K.enet_inner(
             *kargs, W, s, yc, norms, ws, w, rt, c, l1, l2, positive,
             max_iter - n_epochs, tol if dense_regime else INNER_GAP_FRACTION * gap,
-            every, dw_tol, hist, n_hist, shuffle, seed + it, scratch, dense_regime,
+            every, dw_tol, hist, n_hist, shuffle, seed + it, dense_regime,
+            order[:ws.shape[0]], work,
         )
         n_epochs += epochs
         it += 1
