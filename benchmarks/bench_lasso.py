@@ -306,7 +306,9 @@ def sweep(solver, kind, prob, alpha, l1_ratio, cfg):
             extra.append(mid)
             if mid["gap_norm"] <= target:
                 hit = mid
-        while len(hit["times"]) < cfg.reps and hit["time"] <= cfg.single_rep_above:
+        # millisecond fits are at the mercy of the shared VM's hiccups: more reps
+        reps = cfg.reps_fast if hit["time"] <= cfg.fast_below else cfg.reps
+        while len(hit["times"]) < reps and hit["time"] <= cfg.single_rep_above:
             hit["times"].append(timed_fit(solver, kind, X, y, alpha, l1_ratio, fi,
                                           hit["tol"], hit["max_iter"])[0])
             hit["time"] = statistics.median(hit["times"])
@@ -562,7 +564,8 @@ def markdown(results):
     lines.append(f"Settings: tol swept over {c['tols'][0]:g} … {c['tols'][-1]:g} (decades, "
                  f"one fit each, until the harness gap is <= {c['stop_gap']:g}); the first "
                  "tol reaching a target is refined with the half-decade looser tol and "
-                 f"re-timed: median of {c['reps']} fit(s) (1 if a fit takes > "
+                 f"re-timed: median of {c['reps']} fit(s) ({c['reps_fast']} if a fit takes "
+                 f"< {c['fast_below']} s, 1 if it takes > "
                  f"{c['single_rep_above']} s); an untimed warm-up fit precedes each sweep. "
                  f"Sweeps also stop at a fit > {c['time_cap']} s, on a non-convergence "
                  "warning, or when the gap, above the tol, stops improving over two "
@@ -748,6 +751,8 @@ def main(argv=None):
         celer_cv_cases = ("movielens_age",)
     cfg.refine = True
     cfg.single_rep_above = 2.0
+    cfg.fast_below = 0.05
+    cfg.reps_fast = max(cfg.reps, 3 * cfg.reps)
     if args.cv_cases is not None:
         cv_cases = tuple(c for c in args.cv_cases.split(",") if c)
     if args.celer_cv_cases is not None:
@@ -777,8 +782,8 @@ def main(argv=None):
         "machine": machine_info(), "versions": versions(),
         "config": {k: getattr(cfg, k) for k in (
             "alpha_ratios", "targets", "tols", "reps", "cv_reps", "time_cap", "stop_gap",
-            "single_rep_above", "refine", "import_procs", "fit_procs", "cv_cases",
-            "celer_cv_cases", "alpha_1000")},
+            "single_rep_above", "fast_below", "reps_fast", "refine", "import_procs",
+            "fit_procs", "cv_cases", "celer_cv_cases", "alpha_1000")},
         "notes": ["skglm's tol bounds the optimality-condition violation, not the gap; "
                   "celer's and ours/sklearn's bound the gap relative to ||y||^2/n.",
                   "Inputs are passed as the loaders return them (CSR, or C-ordered dense); "

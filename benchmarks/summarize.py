@@ -30,13 +30,16 @@ def main(path):
         for target in TARGETS:
             anchor_times = [_reach(s.get(a), target) for a in ANCHORS]
             anchor_times = [t for t in anchor_times if t is not None]
+            named = [(_reach(s.get(a), target), a) for a in ANCHORS]
+            named = [(t, a) for t, a in named if t is not None]
             rows.append((run, target, _reach(s.get("ours"), target),
                          _reach(s.get("sklearn"), target),
-                         min(anchor_times) if anchor_times else None))
+                         min(anchor_times) if anchor_times else None,
+                         min(named)[1] if named else None))
     missing = [(r["case"], r["estimator"], r["fit_intercept"], r["alpha_ratio"], t)
-               for r, t, ours, _, _ in rows if ours is None]
-    vs_sk = [ours / sk for _, _, ours, sk, _ in rows if ours and sk]
-    vs_best = [ours / best for _, _, ours, _, best in rows if ours and best]
+               for r, t, ours, _, _, _ in rows if ours is None]
+    vs_sk = [ours / sk for _, _, ours, sk, _, _ in rows if ours and sk]
+    vs_best = [ours / best for _, _, ours, _, best, _ in rows if ours and best]
     print(f"pairs: {len(rows)}; ours never reached: {missing}")
     print(f"ours/sklearn over {len(vs_sk)} pairs: geomean {_geomean(vs_sk):.2f}, "
           f"median {np.median(vs_sk):.2f}, slower in {sum(x > 1 for x in vs_sk)}, "
@@ -45,11 +48,17 @@ def main(path):
           f"median {np.median(vs_best):.2f}, slower in {sum(x > 1 for x in vs_best)}, "
           f">1.2x in {sum(x > 1.2 for x in vs_best)}, max {max(vs_best):.2f}")
     print("slower than sklearn:")
-    for run, target, ours, sk, _ in rows:
+    for run, target, ours, sk, _, _ in rows:
         if ours and sk and ours > sk:
             print(f"  {run['case']} {run['estimator']} fi={run['fit_intercept']} "
                   f"/{run['alpha_ratio']} {target}: {ours * 1e3:.1f} ms vs {sk * 1e3:.1f} ms "
                   f"({ours / sk:.2f}x)")
+    print("more than 1.2x slower than the fastest anchor:")
+    for run, target, ours, _, best, who in rows:
+        if ours and best and ours > 1.2 * best:
+            print(f"  {run['case']} {run['estimator']} fi={run['fit_intercept']} "
+                  f"/{run['alpha_ratio']} {target}: {ours * 1e3:.1f} ms vs {who} "
+                  f"{best * 1e3:.1f} ms ({ours / best:.2f}x)")
     worst = max((r["solvers"]["ours"]["final_obj"] - r["solvers"]["sklearn"]["final_obj"])
                 / abs(r["solvers"]["sklearn"]["final_obj"])
                 for r in d["runs"] if "sklearn" in r["solvers"])
