@@ -162,6 +162,35 @@ def test_design_constant_and_zero_columns_have_zero_norm(fmt, weighted, dtype):
     assert np.all(d.norms[[2, 4]] <= 1e-20 * others.min()), d.norms[[2, 4]]
 
 
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_csc_column_stats(index_dtype):
+    rng = np.random.default_rng(3)
+    X = sp.random(40, 7, density=0.3, format="lil", random_state=rng)
+    X[:, 2] = 0.0
+    X = X.tocsc()
+    X.eliminate_zeros()
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    s = rng.uniform(0.5, 2.0, 40)
+    out = [np.full(7, np.nan) for _ in range(4)]
+    assert K.csc_column_stats(X.data, X.indices, X.indptr, s, *out)
+    D = X.toarray()
+    assert_allclose(out[0], (D**2).sum(0))
+    assert_allclose(out[3], D.T @ s)
+    stored = [X.data[X.indptr[j]:X.indptr[j + 1]] for j in range(7)]
+    assert_allclose(out[1], [v.min() if v.size else 0.0 for v in stored])
+    assert_allclose(out[2], [v.max() if v.size else 0.0 for v in stored])
+    # unsorted, then duplicate row indices are reported as non-canonical
+    j = int(np.argmax(np.diff(X.indptr)))
+    a, b = X.indptr[j], X.indptr[j + 1]
+    bad = X.copy()
+    bad.indices[a:b] = bad.indices[a:b][::-1]
+    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out)
+    bad = X.copy()
+    bad.indices[a + 1] = bad.indices[a]
+    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out)
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_dense_constant_columns(order, dtype):

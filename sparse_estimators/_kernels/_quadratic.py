@@ -423,34 +423,45 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
 
 
 @njit(cache=True, nogil=True)
-def csc_column_stats(data, indptr):
-    """Per column of a CSC matrix: sum of squares, min and max of the stored values.
+def csc_column_stats(data, indices, indptr, s, sq, lo, hi, wsum):
+    """Per column of a CSC matrix, in one pass over it, into the caller's arrays.
 
-    One pass over ``data`` without allocating a matrix (``X.multiply(X).sum(0)``
-    allocates one); empty columns get zeros.
+    ``sq``: sum of squares; ``lo`` / ``hi``: min and max of the stored values;
+    ``wsum``: ``sum_i s[i] * X[i, j]`` (``X^T s``). Empty columns get zeros.
+    Returns whether the matrix is in canonical form (row indices strictly
+    increasing within each column: sorted, no duplicates), which scipy would
+    find in a separate pass. (``X.multiply(X).sum(0)`` would allocate a matrix.)
     """
     p = indptr.shape[0] - 1
-    sq = np.zeros(p)
-    lo = np.zeros(p)
-    hi = np.zeros(p)
+    canonical = True
     for j in range(p):
         a = indptr[j]
         b = indptr[j + 1]
+        acc = 0.0
+        tot = 0.0
+        mn = 0.0
+        mx = 0.0
         if b > a:
-            acc = 0.0
             mn = data[a]
             mx = data[a]
+            prev = -1
             for k in range(np.uint64(a), np.uint64(b)):
                 v = data[k]
+                i = indices[k]
                 acc += v * v
+                tot += v * s[np.uint64(i)]
                 if v < mn:
                     mn = v
                 if v > mx:
                     mx = v
-            sq[j] = acc
-            lo[j] = mn
-            hi[j] = mx
-    return sq, lo, hi
+                if i <= prev:
+                    canonical = False
+                prev = i
+        sq[j] = acc
+        lo[j] = mn
+        hi[j] = mx
+        wsum[j] = tot
+    return canonical
 
 
 @njit(cache=True, nogil=True)

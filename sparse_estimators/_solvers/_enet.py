@@ -76,23 +76,31 @@ class Design:
         self.W = float(n_samples if sample_weight is None else np.sum(self.sw, dtype=np.float64))
         if self.is_sparse:
             Xc = X.tocsc()
-            if Xc is X and (not X.has_canonical_format or sample_weight is not None):
-                Xc = X.copy()
-            if not Xc.has_canonical_format:
-                Xc.sum_duplicates()  # duplicate entries would corrupt column norms
-            sq, lo, hi = K.csc_column_stats(Xc.data, Xc.indptr)
+            if Xc is X and sample_weight is not None:
+                Xc = X.copy()  # its data gets scaled below: never the caller's
+            sq, lo, hi, wsum = (np.empty(n_features) for _ in range(4))
+            if not K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
+                                      wsum):
+                # unsorted or duplicate entries: sum them on a private copy
+                # (duplicates would corrupt the column norms)
+                if Xc is X:
+                    Xc = X.copy()
+                Xc.sum_duplicates()
+                K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
+                                   wsum)
             all_zero = (lo == 0) & (hi == 0)
             # constant: all stored values equal, and no implicit zero unless it is 0
             constant = ((lo == hi) & ((np.diff(Xc.indptr) == n_samples) | all_zero)
                         if fit_intercept else all_zero)
             if sample_weight is not None:
                 Xc.data *= self.s[Xc.indices].astype(dtype)
-                sq = K.csc_column_stats(Xc.data, Xc.indptr)[0]
+                K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
+                                   wsum)
             self.data, self.indices, self.indptr = Xc.data, Xc.indices, Xc.indptr
             self.X = None
             if fit_intercept:
                 # X~^T s = X^T sw, so the weighted column means are X~^T s / W.
-                self.x_offset = np.asarray(Xc.T @ self.s, dtype=np.float64) / self.W
+                self.x_offset = wsum / self.W
                 norms = sq - self.W * self.x_offset**2
             else:
                 self.x_offset = np.zeros(n_features)
