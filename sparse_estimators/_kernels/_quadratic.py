@@ -386,22 +386,26 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     epoch = 0
     last_check = 0
     cue_space = 1
+    dec_prev = 0.0
     while epoch < max_epochs:
         if shuffle:
             state = _shuffle(order, state)
         c, dw_rel, dec = _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt,
                                 c, l1, l2, positive)
         epoch += 1
+        # per-epoch contraction of the objective decrease (linear convergence rate)
+        rate = dec / dec_prev if dec_prev > 0.0 else 1.0
+        dec_prev = dec
         # The gap check comes first: an extrapolation is wasted work once converged.
-        # Cue-triggered checks are spaced too, or a stalled cue would check each
-        # epoch. With ``dec_cue``, an epoch that lowered the objective by less than
-        # ``tol`` is a cue as well (well-conditioned problems converge in a few
-        # epochs, well before ``check_every``); failed cue checks double the spacing.
+        # Cue-triggered checks are spaced, or a stalled cue would check each epoch.
+        # Cues: scikit-learn's (a tiny largest update), and with ``dec_cue`` an epoch
+        # that lowered the objective by less than ``tol`` (well-conditioned problems
+        # converge in a few epochs, well before ``check_every``). After a failed
+        # check the next one waits for the epochs the measured rate predicts for
+        # the gap to reach ``tol`` (``dec_cue``), or twice as long as last time.
         since = epoch - last_check
         cue = (dw_rel <= dw_tol and 4 * since >= check_every) or (dec_cue and dec <= tol)
         if since >= check_every or (cue and since >= cue_space):
-            if since < check_every:
-                cue_space *= 2
             last_check = epoch
             gradient(X, data, indices, indptr, xbar, W, ws, rt, c, grad)
             rn, ry = residual_stats(rt, c, s, yc)
@@ -410,6 +414,11 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
             gap = enet_gap(l1, l2, positive, rn, ry, grad, w_ws, norms_ws)[0]
             if gap <= tol:
                 break
+            if dec_cue and 0.0 < rate < 1.0:
+                cue_space = max(1, min(check_every, int(math.ceil(
+                    math.log(tol / gap) / math.log(rate)))))
+            elif since < check_every:
+                cue_space *= 2
         if K > 0:
             for k in range(m):
                 hist[n_hist, k] = w[ws[k]]
