@@ -2,7 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparse_estimators.linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
+from sparse_estimators.linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    SparseLogisticRegression,
+)
 
 ESTIMATORS = [
     Lasso(),
@@ -18,6 +24,8 @@ ESTIMATORS = [
     # tol=1e-8), hence max_iter.
     LassoCV(tol=1e-12, max_iter=100_000),
     ElasticNetCV(tol=1e-12, max_iter=100_000),
+    SparseLogisticRegression(),
+    SparseLogisticRegression(l1_ratio=0.5, tol=1e-10),
 ]
 
 

@@ -190,7 +190,8 @@ def alpha_max(design, yc, l1_ratio=1.0, positive=False):
 
 
 def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000,
-               screening=True, shuffle=False, seed=0, verbose=0, dw_tol=1e-4):
+               screening=True, shuffle=False, seed=0, verbose=0, dw_tol=1e-4,
+               initial_gap_fraction=None):
     """Minimise ``1/2 ||yc - Xc w||^2 + l1 ||w||_1 + l2/2 ||w||^2`` from ``w``.
 
     Working-set coordinate descent: every outer iteration computes the full
@@ -219,6 +220,9 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     dw_tol : float
         An epoch whose largest update is below ``dw_tol`` times the largest
         coefficient triggers a gap check (scikit-learn's cue); pass the relative tol.
+    initial_gap_fraction : float or None
+        Also stop once the gap is this fraction of the gap at ``w`` (the inexact
+        subproblem solves of proximal Newton).
 
     Returns
     -------
@@ -259,6 +263,8 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             grad[~has_norm] = 0.0  # exact value for constant columns, not rounding noise
         rn, ry = K.residual_stats(rt, c, s, yc)
         gap, dual_norm = K.enet_gap(l1, l2, positive, rn, ry, grad, w, norms)
+        if it == 0 and initial_gap_fraction is not None:
+            tol = min(tol, initial_gap_fraction * gap)
         if verbose:
             print(f"[enet] outer {it}: gap {gap:.3e} (tol {tol:.3e}), "
                   f"{np.count_nonzero(w)} non-zeros, {n_epochs} epochs")

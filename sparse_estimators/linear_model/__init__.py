@@ -1,4 +1,5 @@
-"""Sparse linear models: Lasso and ElasticNet (with paths and CV).
+"""Sparse linear models: Lasso and ElasticNet (with paths and CV), L1 / elastic-net
+logistic regression.
 
 Drop-in counterparts of scikit-learn's estimators of the same names, for dense,
 CSR and CSC input, solved by numba coordinate descent with working sets.
@@ -6,5 +7,14 @@ CSR and CSC input, solved by numba coordinate descent with working sets.
 
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._cv import ElasticNetCV, LassoCV
+from ._logistic import SparseLogisticRegression
 
-__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "enet_path", "lasso_path"]
+__all__ = [
+    "ElasticNet",
+    "ElasticNetCV",
+    "Lasso",
+    "LassoCV",
+    "SparseLogisticRegression",
+    "enet_path",
+    "lasso_path",
+]
