@@ -7,6 +7,7 @@ from sparse_estimators.linear_model import (
     ElasticNetCV,
     Lasso,
     LassoCV,
+    SparseLinearSVC,
     SparseLogisticRegression,
 )
 
@@ -26,6 +27,7 @@ ESTIMATORS = [
     ElasticNetCV(tol=1e-12, max_iter=100_000),
     SparseLogisticRegression(),
     SparseLogisticRegression(l1_ratio=0.5, tol=1e-10),
+    SparseLinearSVC(),
 ]
 
 

@@ -1,19 +1,20 @@
 """Sparse linear models: Lasso and ElasticNet (with paths and CV), L1 / elastic-net
-logistic regression.
+logistic regression and linear SVM.
 
 Drop-in counterparts of scikit-learn's estimators of the same names, for dense,
 CSR and CSC input, solved by numba coordinate descent with working sets.
 """
 
+from ._classifiers import SparseLinearSVC, SparseLogisticRegression
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._cv import ElasticNetCV, LassoCV
-from ._logistic import SparseLogisticRegression
 
 __all__ = [
     "ElasticNet",
     "ElasticNetCV",
     "Lasso",
     "LassoCV",
+    "SparseLinearSVC",
     "SparseLogisticRegression",
     "enet_path",
     "lasso_path",

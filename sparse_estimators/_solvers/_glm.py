@@ -1,17 +1,20 @@
-"""Proximal Newton solver for L1 / elastic-net binary logistic regression.
+"""Proximal Newton solver for L1 / elastic-net binary linear classifiers.
 
 Solves, for labels ``y`` in {-1, +1} and per-sample loss weights ``c``::
 
-    min_{w, b}  P(w, b) = sum_i c_i log(1 + exp(-y_i (x_i . w + b)))
-                          + l1 ||w||_1 + l2 / 2 ||w||^2
+    min_{w, b}  P(w, b) = sum_i c_i loss(y_i, x_i . w + b) + l1 ||w||_1 + l2 / 2 ||w||^2
 
 (``c_i = C * sample_weight_i * class_weight_{y_i}`` for scikit-learn's ``C``
-parametrisation). The intercept ``b`` is not penalised.
+parametrisation) with the intercept ``b`` not penalised, for two losses:
+
+* ``"logistic"``: ``log(1 + exp(-y eta))``;
+* ``"squared_hinge"``: ``max(0, 1 - y eta)^2`` (L1-regularised L2-loss SVM; its
+  second derivative is the generalised one, ``2 [1 - y eta > 0]``).
 
 Each outer iteration builds the second-order model of the loss at the current
 margins ``eta = Xw + b`` and minimises it plus the penalty: a weighted elastic net
-with sample weights ``h_i = c_i q_i (1 - q_i)`` and working response
-``z_i = eta_i + y_i q_i / (q_i (1 - q_i))`` (``q_i = sigmoid(-y_i eta_i)``), solved
+with sample weights ``h_i = c_i loss''(eta_i)`` and working response
+``z_i = eta_i - loss'(eta_i) / loss''(eta_i)``, solved
 by the working-set / screening / Anderson coordinate descent of :mod:`._enet`
 (the newGLMNET scheme: Yuan, Ho, Lin, "An improved GLMNET for L1-regularized
 logistic regression", JMLR 13, 2012; Friedman, Hastie, Tibshirani 2010). The step
@@ -19,16 +22,17 @@ is then damped by an Armijo line search on ``P`` along the direction
 (Tseng & Yun, "A coordinate gradient descent method for nonsmooth separable
 minimization", Math. Program. 117, 2009).
 
-Stopping is certified by a duality gap. With ``alpha_i = d/d eta_i`` of the loss
-(``-c_i y_i q_i``) at the exact optimal intercept for ``w`` (so that
-``sum_i alpha_i = 0``), the dual point is ``s * alpha`` with ``s`` rescaling
-``X^T alpha`` into the L1 ball when ``l2 = 0``::
+Stopping is certified by a duality gap. With ``alpha_i = c_i loss'(eta_i)`` at the
+exact optimal intercept for ``w`` (so that ``sum_i alpha_i = 0``), the dual point is
+``s * alpha`` with ``s`` rescaling ``X^T alpha`` into the L1 ball when ``l2 = 0``::
 
-    D(s alpha) = -sum_i c_i H(s q_i) - pen*(-s X^T alpha),
-    H(q) = q log q + (1 - q) log(1 - q),
+    D(s alpha) = -sum_i f_i*(s alpha_i) - pen*(-s X^T alpha),
     pen*(u) = sum_j max(|u_j| - l1, 0)^2 / (2 l2)   (0 on ||u||_inf <= l1 if l2 = 0)
 
-and ``P - D >= P - P* >= 0``.
+with the conjugates of ``f_i = c_i loss(y_i, .)``: for the logistic loss, with
+``alpha_i = -c_i y_i q_i``, ``f_i*(alpha_i) = c_i (q_i log q_i + (1 - q_i) log(1 - q_i))``;
+for the squared hinge, with ``alpha_i = -y_i a_i`` (``a_i >= 0``),
+``f_i*(alpha_i) = -a_i + a_i^2 / (4 c_i)``. Then ``P - D >= P - P* >= 0``.
 """
 
 import numpy as np
@@ -44,9 +48,16 @@ MAX_HALVINGS = 40
 #: duality gap and of its own gap at the current point (the first is loose far from
 #: the optimum, where the dual point is poor; the second tightens by itself).
 INNER_GAP_FRACTION = 0.1
-#: Smallest Hessian weight relative to c_i (keeps the weighted design finite where
-#: the model is already certain of a sample).
+#: Smallest Hessian weight relative to c_i: keeps the weighted design non-degenerate
+#: where the model is already certain of a sample (logistic) or the sample is past
+#: the margin (squared hinge, whose generalised curvature is 0 there). The floor is
+#: raised tenfold after a step the line search had to shorten below 1/2 and lowered
+#: after a full step (Levenberg-Marquardt style damping): a model that ignores the
+#: samples past the margin otherwise proposes huge steps that push them back in.
 MIN_CURVATURE = 1e-10
+MAX_CURVATURE_FLOOR = 1.0
+#: Coordinate-descent epochs allowed per Newton step.
+INNER_MAX_EPOCHS = 10_000
 
 
 def _matvec(X, w):
@@ -61,35 +72,54 @@ def _penalty(w, l1, l2):
     return l1 * float(np.sum(np.abs(w))) + 0.5 * l2 * float(np.sum(w * w))
 
 
-def _loss(eta, y, c):
-    return float(np.sum(c * np.logaddexp(0.0, -y * eta)))
+def _loss(eta, y, c, loss="logistic"):
+    if loss == "logistic":
+        return float(np.sum(c * np.logaddexp(0.0, -y * eta)))
+    m = np.maximum(1.0 - y * eta, 0.0)
+    return float(np.sum(c * m * m))
 
 
-def _entropy_sum(q, c):
-    # sum_i c_i (q log q + (1 - q) log(1 - q)), with 0 log 0 = 0
+def _derivatives(eta, y, c, loss):
+    """``(c_i loss'(eta_i), c_i loss''(eta_i))`` (generalised for the squared hinge)."""
+    if loss == "logistic":
+        q = expit(-y * eta)
+        return -c * y * q, c * q * (1.0 - q)
+    m = np.maximum(1.0 - y * eta, 0.0)
+    return -2.0 * c * y * m, np.where(m > 0.0, 2.0 * c, 0.0)
+
+
+def _conjugate_sum(eta, y, c, scale, loss):
+    """``sum_i f_i*(scale * alpha_i)`` at ``alpha_i = c_i loss'(eta_i)``."""
+    if loss == "logistic":
+        q = scale * expit(-y * eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (np.where(q > 0, q * np.log(q), 0.0)
+                 + np.where(q < 1, (1 - q) * np.log1p(-q), 0.0))
+        return float(np.sum(c * t))
+    a = scale * 2.0 * c * np.maximum(1.0 - y * eta, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(q > 0, q * np.log(q), 0.0) + np.where(q < 1, (1 - q) * np.log1p(-q), 0.0)
-    return float(np.sum(c * t))
+        quad = np.where(c > 0, a * a / (4.0 * c), 0.0)
+    return float(np.sum(quad - a))
 
 
-def optimal_intercept(m, y, c, b=0.0, max_iter=100):
-    """Minimise ``sum_i c_i log(1 + exp(-y_i (m_i + b)))`` over ``b`` (damped Newton).
+def optimal_intercept(m, y, c, b=0.0, max_iter=100, loss="logistic"):
+    """Minimise ``sum_i c_i loss(y_i, m_i + b)`` over ``b`` (damped Newton).
 
-    Returns ``b``; with one class only (or all weight on one class) the infimum is
-    at infinity and ``b`` stops where the loss no longer changes in floating point.
+    Returns ``b``; with one class only (or all weight on one class) the logistic
+    infimum is at infinity and ``b`` stops where the loss no longer changes.
     """
-    f = _loss(m + b, y, c)
+    f = _loss(m + b, y, c, loss)
     g_tol = 1e-13 * float(np.sum(c))  # the gap's dual point needs sum(alpha) ~ 0
     for _ in range(max_iter):
-        q = expit(-y * (m + b))
-        g = -float(np.sum(c * y * q))
-        h = float(np.sum(c * q * (1.0 - q)))
+        d1, d2 = _derivatives(m + b, y, c, loss)
+        g = float(np.sum(d1))
+        h = float(np.sum(d2))
         if h <= 0.0 or abs(g) <= g_tol:
             break
         step = g / h
         t = 1.0
         for _ in range(MAX_HALVINGS):
-            f_new = _loss(m + b - t * step, y, c)
+            f_new = _loss(m + b - t * step, y, c, loss)
             if f_new <= f:
                 break
             t *= 0.5
@@ -102,16 +132,15 @@ def optimal_intercept(m, y, c, b=0.0, max_iter=100):
     return b
 
 
-def logistic_gap(X, y, c, w, b, l1, l2, fit_intercept):
-    """``(gap, primal)`` of the penalised logistic problem at ``(w, b)``.
+def glm_gap(X, y, c, w, b, l1, l2, loss="logistic"):
+    """``(gap, primal)`` of the penalised problem at ``(w, b)``.
 
-    ``b`` should be the optimal intercept for ``w`` when ``fit_intercept`` (the dual
-    point assumes ``sum_i alpha_i = 0``).
+    With an intercept, ``b`` should be the optimal one for ``w`` (the dual point
+    assumes ``sum_i alpha_i = 0``).
     """
     eta = _matvec(X, w) + b
-    primal = _loss(eta, y, c) + _penalty(w, l1, l2)
-    q = expit(-y * eta)
-    alpha = -c * y * q
+    primal = _loss(eta, y, c, loss) + _penalty(w, l1, l2)
+    alpha = _derivatives(eta, y, c, loss)[0]
     u = _rmatvec(X, alpha)  # gradient of the loss in w
     if l2 > 0.0:
         scale = 1.0
@@ -120,13 +149,13 @@ def logistic_gap(X, y, c, w, b, l1, l2, fit_intercept):
         top = float(np.max(np.abs(u))) if u.size else 0.0
         scale = min(1.0, l1 / top) if top > 0.0 else 1.0
         conj = 0.0
-    dual = -_entropy_sum(scale * q, c) - conj
+    dual = -_conjugate_sum(eta, y, c, scale, loss) - conj
     return primal - dual, primal
 
 
-def logistic_solve(X, y, c, l1, l2, *, fit_intercept=True, w0=None, b0=None, tol=1e-4,
-                   max_iter=100, max_epochs=100_000, verbose=0):
-    """Minimise the penalised logistic loss by proximal Newton (see module docstring).
+def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, b0=None,
+              tol=1e-4, max_iter=100, max_epochs=100_000, verbose=0):
+    """Minimise the penalised loss by proximal Newton (see module docstring).
 
     Parameters
     ----------
@@ -167,21 +196,23 @@ def logistic_solve(X, y, c, l1, l2, *, fit_intercept=True, w0=None, b0=None, tol
         X = np.asarray(X, dtype=np.float64)
     w = np.zeros(p) if w0 is None else np.array(w0, dtype=np.float64, copy=True)
     zero = np.zeros(n)
-    b_null = optimal_intercept(zero, y, c) if fit_intercept else 0.0
-    p0 = _loss(zero + b_null, y, c)
+    b_null = optimal_intercept(zero, y, c, loss=loss) if fit_intercept else 0.0
+    p0 = _loss(zero + b_null, y, c, loss)
     tol_abs = tol * max(p0, np.finfo(np.float64).tiny)
     if fit_intercept:
-        b = optimal_intercept(_matvec(X, w), y, c, b_null if b0 is None else float(b0))
+        b = optimal_intercept(_matvec(X, w), y, c, b_null if b0 is None else float(b0),
+                              loss=loss)
     else:
         b = 0.0
     gap = np.inf
     it = 0
     converged = False
     epochs = 0
+    floor = MIN_CURVATURE
     while True:
-        gap, primal = logistic_gap(X, y, c, w, b, l1, l2, fit_intercept)
+        gap, primal = glm_gap(X, y, c, w, b, l1, l2, loss)
         if verbose:
-            print(f"[logistic] newton {it}: objective {primal:.10g}, gap {gap:.3e} "
+            print(f"[{loss}] newton {it}: objective {primal:.10g}, gap {gap:.3e} "
                   f"(tol {tol_abs:.3e}), {np.count_nonzero(w)} non-zeros")
         if gap <= tol_abs:
             converged = True
@@ -189,9 +220,8 @@ def logistic_solve(X, y, c, l1, l2, *, fit_intercept=True, w0=None, b0=None, tol
         if it >= max_iter or epochs >= max_epochs:
             break
         eta = _matvec(X, w) + b
-        q = expit(-y * eta)
-        grad_eta = -c * y * q
-        h = np.maximum(c * q * (1.0 - q), MIN_CURVATURE * c)
+        grad_eta, h = _derivatives(eta, y, c, loss)
+        h = np.maximum(h, floor * c)
         keep = h > 0.0
         z = eta.copy()
         z[keep] -= grad_eta[keep] / h[keep]
@@ -199,7 +229,7 @@ def logistic_solve(X, y, c, l1, l2, *, fit_intercept=True, w0=None, b0=None, tol
         zc, z_offset = design.center_target(z)
         w_new, _, n_ep, _ = enet_solve(
             design, zc, w.copy(), l1, l2, tol=INNER_GAP_FRACTION * gap,
-            max_iter=max_epochs - epochs, dw_tol=0.0,
+            max_iter=min(INNER_MAX_EPOCHS, max_epochs - epochs), dw_tol=0.0,
             initial_gap_fraction=INNER_GAP_FRACTION)
         epochs += n_ep
         b_new = design.intercept(w_new, z_offset) if fit_intercept else 0.0
@@ -213,7 +243,7 @@ def logistic_solve(X, y, c, l1, l2, *, fit_intercept=True, w0=None, b0=None, tol
         t = 1.0
         for _ in range(MAX_HALVINGS):
             w_try = w + t * d_w
-            f_try = _loss(eta + t * d_eta, y, c) + _penalty(w_try, l1, l2)
+            f_try = _loss(eta + t * d_eta, y, c, loss) + _penalty(w_try, l1, l2)
             if f_try <= f_old + ARMIJO * t * min(delta, 0.0):
                 break
             t *= 0.5
@@ -221,8 +251,12 @@ def logistic_solve(X, y, c, l1, l2, *, fit_intercept=True, w0=None, b0=None, tol
             it += 1
             break  # no decrease along the Newton direction: at working precision
         w = w_try
+        if t < 0.5:
+            floor = min(10.0 * floor, MAX_CURVATURE_FLOOR)
+        elif t == 1.0:
+            floor = max(0.1 * floor, MIN_CURVATURE)
         b = b + t * d_b
         if fit_intercept:
-            b = optimal_intercept(_matvec(X, w), y, c, b)
+            b = optimal_intercept(_matvec(X, w), y, c, b, loss=loss)
         it += 1
     return w, b, gap / max(p0, np.finfo(np.float64).tiny), it, converged
