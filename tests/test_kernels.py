@@ -173,10 +173,16 @@ def test_csc_column_stats(index_dtype):
     X.indptr = X.indptr.astype(index_dtype)
     s = rng.uniform(0.5, 2.0, 40)
     out = [np.full(7, np.nan) for _ in range(4)]
-    assert K.csc_column_stats(X.data, X.indices, X.indptr, s, *out)
+    assert K.csc_column_stats(X.data, X.indices, X.indptr, np.ones(40), *out, None)
     D = X.toarray()
     assert_allclose(out[0], (D**2).sum(0))
-    assert_allclose(out[3], D.T @ s)
+    assert_allclose(out[3], D.sum(0))
+    scaled = np.empty_like(X.data)
+    assert K.csc_column_stats(X.data, X.indices, X.indptr, s, *out, scaled)
+    Ds = s[:, None] * D
+    assert_allclose(sp.csc_matrix((scaled, X.indices, X.indptr), shape=X.shape).toarray(), Ds)
+    assert_allclose(out[0], (Ds**2).sum(0))
+    assert_allclose(out[3], Ds.T @ s)
     stored = [X.data[X.indptr[j]:X.indptr[j + 1]] for j in range(7)]
     assert_allclose(out[1], [v.min() if v.size else 0.0 for v in stored])
     assert_allclose(out[2], [v.max() if v.size else 0.0 for v in stored])
@@ -185,10 +191,10 @@ def test_csc_column_stats(index_dtype):
     a, b = X.indptr[j], X.indptr[j + 1]
     bad = X.copy()
     bad.indices[a:b] = bad.indices[a:b][::-1]
-    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out)
+    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out, None)
     bad = X.copy()
     bad.indices[a + 1] = bad.indices[a]
-    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out)
+    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out, None)
 
 
 @pytest.mark.parametrize("order", ["C", "F"])

@@ -432,14 +432,17 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
 
 
 @njit(cache=True, nogil=True)
-def csc_column_stats(data, indices, indptr, s, sq, lo, hi, wsum):
+def csc_column_stats(data, indices, indptr, s, sq, lo, hi, wsum, out):
     """Per column of a CSC matrix, in one pass over it, into the caller's arrays.
 
-    ``sq``: sum of squares; ``lo`` / ``hi``: min and max of the stored values;
-    ``wsum``: ``sum_i s[i] * X[i, j]`` (``X^T s``). Empty columns get zeros.
-    Returns whether the matrix is in canonical form (row indices strictly
-    increasing within each column: sorted, no duplicates), which scipy would
-    find in a separate pass. (``X.multiply(X).sum(0)`` would allocate a matrix.)
+    With ``out`` given, the matrix is also row-scaled on the way: ``out[k] =
+    data[k] * s[row]`` (``diag(s) X``, the sample-weighted design) and the sums
+    below are of the scaled values; with ``out=None`` they are of ``data``.
+    ``sq``: sum of squares; ``wsum``: ``sum_i s[i] * value`` (``X~^T s``); ``lo`` /
+    ``hi``: min and max of the *unscaled* stored values (constant-column test);
+    empty columns get zeros. Returns whether the matrix is in canonical form (row
+    indices strictly increasing within each column: sorted, no duplicates), which
+    scipy would find in a separate pass. (``X.multiply(X).sum(0)`` would allocate.)
     """
     p = indptr.shape[0] - 1
     canonical = True
@@ -457,12 +460,16 @@ def csc_column_stats(data, indices, indptr, s, sq, lo, hi, wsum):
             for k in range(np.uint64(a), np.uint64(b)):
                 v = data[k]
                 i = indices[k]
-                acc += v * v
-                tot += v * s[np.uint64(i)]
+                si = s[np.uint64(i)]
                 if v < mn:
                     mn = v
                 if v > mx:
                     mx = v
+                if out is not None:
+                    out[k] = v * si
+                    v = out[k]  # as stored (rounded to float32 for float32 data)
+                acc += v * v
+                tot += v * si
                 if i <= prev:
                     canonical = False
                 prev = i

@@ -76,27 +76,26 @@ class Design:
         self.W = float(n_samples if sample_weight is None else np.sum(self.sw, dtype=np.float64))
         if self.is_sparse:
             Xc = X.tocsc()
-            if Xc is X and sample_weight is not None:
-                Xc = X.copy()  # its data gets scaled below: never the caller's
             sq, lo, hi, wsum = (np.empty(n_features) for _ in range(4))
+            # the sample-weighted design diag(s) X goes to a new data array (never
+            # the caller's), scaled in the statistics pass
+            data = None if sample_weight is None else np.empty_like(Xc.data)
             if not K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
-                                      wsum):
+                                      wsum, data):
                 # unsorted or duplicate entries: sum them on a private copy
                 # (duplicates would corrupt the column norms)
                 if Xc is X:
                     Xc = X.copy()
                 Xc.sum_duplicates()
+                data = None if sample_weight is None else np.empty_like(Xc.data)
                 K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
-                                   wsum)
+                                   wsum, data)
             all_zero = (lo == 0) & (hi == 0)
             # constant: all stored values equal, and no implicit zero unless it is 0
             constant = ((lo == hi) & ((np.diff(Xc.indptr) == n_samples) | all_zero)
                         if fit_intercept else all_zero)
-            if sample_weight is not None:
-                Xc.data *= self.s[Xc.indices].astype(dtype)
-                K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
-                                   wsum)
-            self.data, self.indices, self.indptr = Xc.data, Xc.indices, Xc.indptr
+            self.data = Xc.data if data is None else data
+            self.indices, self.indptr = Xc.indices, Xc.indptr
             self.X = None
             if fit_intercept:
                 # X~^T s = X^T sw, so the weighted column means are X~^T s / W.
