@@ -47,7 +47,7 @@ MAX_HALVINGS = 40
 #: The Newton subproblem is solved until its gap is this fraction of the current
 #: duality gap and of its own gap at the current point (the first is loose far from
 #: the optimum, where the dual point is poor; the second tightens by itself).
-INNER_GAP_FRACTION = 0.1
+INNER_GAP_FRACTION = 0.3
 #: Smallest Hessian weight relative to c_i: keeps the weighted design non-degenerate
 #: where the model is already certain of a sample (logistic) or the sample is past
 #: the margin (squared hinge, whose generalised curvature is 0 there). The floor is
@@ -154,8 +154,14 @@ def glm_gap(X, y, c, w, b, l1, l2, loss="logistic"):
 
 
 def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, b0=None,
-              tol=1e-4, max_iter=100, max_epochs=100_000, verbose=0):
+              tol=1e-4, max_iter=100, max_epochs=100_000, verbose=0, continuation=True):
     """Minimise the penalised loss by proximal Newton (see module docstring).
+
+    From a cold start (``w0=None``) with an L1 penalty, the loss weights are first
+    scaled down to just past the point where ``w = 0`` stops being optimal, then up
+    to ``c`` by factors of ``PATH_FACTOR``, each step warm-started from the last and
+    solved to ``PATH_TOL`` (a short regularisation path, as glmnet): Newton steps
+    from ``w = 0`` at a weak penalty overshoot the support badly.
 
     Parameters
     ----------
@@ -186,6 +192,10 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     n, p = X.shape
     y = np.asarray(y, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
+    if continuation and w0 is None and l1 > 0.0:
+        return _continuation(X, y, c, l1, l2, loss=loss, fit_intercept=fit_intercept,
+                             tol=tol, max_iter=max_iter, max_epochs=max_epochs,
+                             verbose=verbose)
     # One float64 CSC copy that every Newton step's Design reuses. float64 even for
     # float32 data: each step rescales the design by the new curvatures, and float32
     # rounding there perturbs the Newton model enough to stall the line search
@@ -260,3 +270,42 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
             b = optimal_intercept(_matvec(X, w), y, c, b, loss=loss)
         it += 1
     return w, b, gap / max(p0, np.finfo(np.float64).tiny), it, converged
+
+
+#: Continuation of cold starts: loss-weight scale factor per step, and the
+#: relative gap the intermediate steps are solved to.
+PATH_FACTOR = 30.0
+PATH_TOL = 1e-2
+
+
+def _continuation(X, y, c, l1, l2, *, loss, fit_intercept, tol, max_iter, max_epochs,
+                  verbose):
+    if sp.issparse(X):
+        X = X.tocsc().astype(np.float64, copy=False)
+    else:
+        X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    b_null = optimal_intercept(np.zeros(n), y, c, loss=loss) if fit_intercept else 0.0
+    alpha = _derivatives(np.full(n, b_null), y, c, loss)[0]
+    top = float(np.max(np.abs(_rmatvec(X, alpha)))) if X.shape[1] else 0.0
+    # w = 0 is optimal for the weights tau * c while tau * top <= l1
+    tau0 = l1 / top if top > 0.0 else np.inf
+    scales = []
+    tau = tau0 * PATH_FACTOR
+    while tau < 1.0:
+        scales.append(tau)
+        tau *= PATH_FACTOR
+    w = b = None
+    n_iter = 0
+    for tau in scales:
+        w, b, _, its, _ = glm_solve(X, y, tau * c, l1, l2, loss=loss,
+                                    fit_intercept=fit_intercept, w0=w, b0=b,
+                                    tol=max(tol, PATH_TOL), max_iter=max_iter,
+                                    max_epochs=max_epochs, verbose=verbose,
+                                    continuation=False)
+        n_iter += its
+    w, b, gap, its, conv = glm_solve(X, y, c, l1, l2, loss=loss, fit_intercept=fit_intercept,
+                                     w0=w, b0=b, tol=tol, max_iter=max_iter,
+                                     max_epochs=max_epochs, verbose=verbose,
+                                     continuation=False)
+    return w, b, gap, n_iter + its, conv
