@@ -201,8 +201,8 @@ class SparseLogisticRegression(_SparseLinearClassifier):
     >>> clf = SparseLogisticRegression(C=0.1).fit(X, y)
     >>> int((clf.coef_ != 0).sum()) < X.shape[1]
     True
-    >>> round(clf.score(X, y), 2)
-    0.97
+    >>> bool(clf.score(X, y) > 0.95)
+    True
     """
 
     _loss = "logistic"
