@@ -14,7 +14,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sparse_estimators._solvers._glm import glm_gap, optimal_intercept
-from sparse_estimators.linear_model import SparseLinearSVC, SparseLogisticRegression
+from sparse_estimators.linear_model import SparseLinearSVC, SparseLogisticRegression, l1_min_c
 
 FORMATS = ["dense", "csr", "csc"]
 CLASSIFIERS = [SparseLogisticRegression, SparseLinearSVC]
@@ -315,3 +315,30 @@ def test_convergence_warning_names_the_fix(Est):
     X, y = make_classification_data(seed=17)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         Est(C=100.0, tol=1e-14, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", CLASSIFIERS)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_l1_min_c_is_the_edge_of_the_zero_model(Est, fit_intercept, n_classes, l1_ratio):
+    X, y = make_classification_data(n_classes=n_classes, seed=18)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    c_min = l1_min_c(X, y, loss=LOSS[Est], l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                     sample_weight=sw, class_weight="balanced")
+    kw = dict(l1_ratio=l1_ratio, fit_intercept=fit_intercept, class_weight="balanced",
+              tol=1e-12, max_iter=500)
+    below = Est(C=0.999 * c_min, **kw).fit(X, y, sample_weight=sw)
+    above = Est(C=1.05 * c_min, **kw).fit(X, y, sample_weight=sw)
+    assert not below.coef_.any()
+    assert above.coef_.any()
+
+
+def test_l1_min_c_bad_input():
+    X, y = make_classification_data(seed=19)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        l1_min_c(X, y, l1_ratio=0.0)
+    with pytest.raises(ValueError, match="loss"):
+        l1_min_c(X, y, loss="hinge")
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        l1_min_c(X, np.ones(X.shape[0]))

@@ -278,16 +278,26 @@ PATH_FACTOR = 30.0
 PATH_TOL = 1e-2
 
 
+def null_gradient_norm(X, y, c, *, loss="logistic", fit_intercept=True):
+    """``||X^T alpha||_inf`` at ``w = 0`` (and its optimal intercept).
+
+    ``alpha`` is the loss gradient in the margins; ``w = 0`` is optimal exactly while
+    this is at most ``l1``, so ``l1 / null_gradient_norm`` is the largest scale of
+    the loss weights ``c`` with an all-zero model.
+    """
+    n = X.shape[0]
+    b_null = optimal_intercept(np.zeros(n), y, c, loss=loss) if fit_intercept else 0.0
+    alpha = _derivatives(np.full(n, b_null), y, c, loss)[0]
+    return float(np.max(np.abs(_rmatvec(X, alpha)))) if X.shape[1] else 0.0
+
+
 def _continuation(X, y, c, l1, l2, *, loss, fit_intercept, tol, max_iter, max_epochs,
                   verbose):
     if sp.issparse(X):
         X = X.tocsc().astype(np.float64, copy=False)
     else:
         X = np.asarray(X, dtype=np.float64)
-    n = X.shape[0]
-    b_null = optimal_intercept(np.zeros(n), y, c, loss=loss) if fit_intercept else 0.0
-    alpha = _derivatives(np.full(n, b_null), y, c, loss)[0]
-    top = float(np.max(np.abs(_rmatvec(X, alpha)))) if X.shape[1] else 0.0
+    top = null_gradient_norm(X, y, c, loss=loss, fit_intercept=fit_intercept)
     # w = 0 is optimal for the weights tau * c while tau * top <= l1
     tau0 = l1 / top if top > 0.0 else np.inf
     scales = []

@@ -5,7 +5,7 @@ Drop-in counterparts of scikit-learn's estimators of the same names, for dense,
 CSR and CSC input, solved by numba coordinate descent with working sets.
 """
 
-from ._classifiers import SparseLinearSVC, SparseLogisticRegression
+from ._classifiers import SparseLinearSVC, SparseLogisticRegression, l1_min_c
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._cv import ElasticNetCV, LassoCV
 
@@ -17,5 +17,6 @@ __all__ = [
     "SparseLinearSVC",
     "SparseLogisticRegression",
     "enet_path",
+    "l1_min_c",
     "lasso_path",
 ]

@@ -8,13 +8,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._solvers._glm import glm_solve
+from .._solvers._glm import glm_solve, null_gradient_norm
 
 _DTYPES = [np.float64, np.float32]
 
@@ -67,23 +68,10 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
         self : object
         """
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_DTYPES)
-        check_classification_targets(y)
-        classes, y_idx = np.unique(y, return_inverse=True)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but the "
-                f"data contains only one class: {classes[0]!r}.")
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                  ensure_non_negative=True)
-        if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
-            sw = sw * cw[y_idx]
-        if not float(np.sum(sw)) > 0.0:
-            raise ValueError("sample_weight (times class_weight) must have a positive sum.")
+        classes, problems, sw = _binary_problems(X, y, sample_weight, self.class_weight)
         c = self.C * sw
         l1, l2 = float(self.l1_ratio), float(1.0 - self.l1_ratio)
-        n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
-        positives = [1] if n_problems == 1 else list(range(n_problems))
+        n_problems = len(problems)
         w0 = [None] * n_problems
         b0 = [None] * n_problems
         if (self.warm_start and hasattr(self, "coef_")
@@ -92,8 +80,7 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
             b0 = list(np.asarray(self.intercept_, dtype=np.float64))
 
         def solve(k):
-            yk = np.where(y_idx == positives[k], 1.0, -1.0)
-            return glm_solve(X, yk, c, l1, l2, loss=self._loss,
+            return glm_solve(X, problems[k], c, l1, l2, loss=self._loss,
                              fit_intercept=self.fit_intercept, w0=w0[k], b0=b0[k],
                              tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
 
@@ -311,3 +298,91 @@ class SparseLinearSVC(_SparseLinearClassifier):
     """
 
     _loss = "squared_hinge"
+
+
+def _binary_problems(X, y, sample_weight, class_weight):
+    """Validate the targets and weights of a linear classifier.
+
+    Returns ``(classes, problems, sw)``: the sorted classes, the label vectors in
+    {-1, +1} of the binary problems (one for two classes, one-vs-rest otherwise)
+    and the per-sample loss weights for ``C = 1`` (sample times class weights).
+    """
+    check_classification_targets(y)
+    classes, y_idx = np.unique(y, return_inverse=True)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but the "
+            f"data contains only one class: {classes[0]!r}.")
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if class_weight is not None:
+        cw = compute_class_weight(class_weight, classes=classes, y=y)
+        sw = sw * cw[y_idx]
+    if not float(np.sum(sw)) > 0.0:
+        raise ValueError("sample_weight (times class_weight) must have a positive sum.")
+    positives = [1] if classes.shape[0] == 2 else range(classes.shape[0])
+    problems = [np.where(y_idx == k, 1.0, -1.0) for k in positives]
+    return classes, problems, sw
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "loss": [StrOptions({"logistic", "squared_hinge"})],
+        "l1_ratio": [Interval(Real, 0, 1, closed="right")],
+        "fit_intercept": ["boolean"],
+        "sample_weight": ["array-like", None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def l1_min_c(X, y, *, loss="logistic", l1_ratio=1.0, fit_intercept=True, sample_weight=None,
+             class_weight=None):
+    """Smallest ``C`` for which :class:`SparseLogisticRegression` (or
+    :class:`SparseLinearSVC`) has a non-zero ``coef_``.
+
+    For ``C`` at or below it every coefficient is exactly zero (the intercept alone
+    is fitted); the bound is exact for this library's objective, whose intercept is
+    unpenalised: ``l1_ratio / max_k ||X^T g_k||_inf`` with ``g_k`` the gradient of
+    the loss of binary problem ``k`` at the all-zero model. Use it to start a grid
+    of ``C`` values (e.g. ``np.geomspace(c_min, 1e3 * c_min, 20)``).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    loss : {"logistic", "squared_hinge"}, default="logistic"
+        ``"logistic"`` for :class:`SparseLogisticRegression`,
+        ``"squared_hinge"`` for :class:`SparseLinearSVC`.
+    l1_ratio : float, default=1.0
+        The estimator's ``l1_ratio`` (must be positive: a pure L2 penalty has no
+        all-zero regime).
+    fit_intercept : bool, default=True
+    sample_weight : array-like of shape (n_samples,), default=None
+    class_weight : dict or "balanced", default=None
+
+    Returns
+    -------
+    c_min : float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sparse_estimators.linear_model import SparseLogisticRegression, l1_min_c
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> c_min = l1_min_c(X, y)
+    >>> int((SparseLogisticRegression(C=c_min).fit(X, y).coef_ != 0).sum())
+    0
+    >>> clf = SparseLogisticRegression(C=1.1 * c_min, tol=1e-10).fit(X, y)
+    >>> int((clf.coef_ != 0).sum())
+    1
+    """
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    _, problems, sw = _binary_problems(X, y, sample_weight, class_weight)
+    top = max(null_gradient_norm(X, yk, sw, loss=loss, fit_intercept=fit_intercept)
+              for yk in problems)
+    if not top > 0.0:
+        raise ValueError("X^T y is zero: every C gives an all-zero model.")
+    return float(l1_ratio) / top
