@@ -138,7 +138,11 @@ def glm_gap(X, y, c, w, b, l1, l2, loss="logistic"):
     With an intercept, ``b`` should be the optimal one for ``w`` (the dual point
     assumes ``sum_i alpha_i = 0``).
     """
-    eta = _matvec(X, w) + b
+    return _gap_at(X, y, c, w, _matvec(X, w) + b, l1, l2, loss)[:2]
+
+
+def _gap_at(X, y, c, w, eta, l1, l2, loss):
+    # (gap, primal, alpha, X^T alpha) at margins eta = Xw + b
     primal = _loss(eta, y, c, loss) + _penalty(w, l1, l2)
     alpha = _derivatives(eta, y, c, loss)[0]
     u = _rmatvec(X, alpha)  # gradient of the loss in w
@@ -150,7 +154,7 @@ def glm_gap(X, y, c, w, b, l1, l2, loss="logistic"):
         scale = min(1.0, l1 / top) if top > 0.0 else 1.0
         conj = 0.0
     dual = -_conjugate_sum(eta, y, c, scale, loss) - conj
-    return primal - dual, primal
+    return primal - dual, primal, alpha, u
 
 
 def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, b0=None,
@@ -219,20 +223,27 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     converged = False
     epochs = 0
     floor = MIN_CURVATURE
+    m = _matvec(X, w)  # margins without the intercept, updated along the steps
+    exact = True  # whether m was just recomputed from scratch
     while True:
-        gap, primal = glm_gap(X, y, c, w, b, l1, l2, loss)
+        eta = m + b
+        gap, primal, grad_eta, u = _gap_at(X, y, c, w, eta, l1, l2, loss)
         if verbose:
             print(f"[{loss}] newton {it}: objective {primal:.10g}, gap {gap:.3e} "
                   f"(tol {tol_abs:.3e}), {np.count_nonzero(w)} non-zeros")
         if gap <= tol_abs:
-            converged = True
-            break
+            if exact:
+                converged = True
+                break
+            # certify on margins free of the rounding of incremental updates
+            m, exact = _matvec(X, w), True
+            if fit_intercept:
+                b = optimal_intercept(m, y, c, b, loss=loss)
+            continue
         if it >= max_iter or epochs >= max_epochs:
             break
-        eta = _matvec(X, w) + b
-        grad_eta, h = _derivatives(eta, y, c, loss)
-        h = np.maximum(h, floor * c)
-        keep = h > 0.0
+        h = np.maximum(_derivatives(eta, y, c, loss)[1], floor * c)
+        keep = h > 0.0  # zero-weight samples (c_i = 0) have no curvature at all
         z = eta.copy()
         z[keep] -= grad_eta[keep] / h[keep]
         design = Design(X, h, fit_intercept)
@@ -245,15 +256,15 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
         b_new = design.intercept(w_new, z_offset) if fit_intercept else 0.0
         d_w = w_new - w
         d_b = b_new - b
-        # predicted decrease of the prox-Newton model (Tseng & Yun)
-        delta = (float(_rmatvec(X, grad_eta) @ d_w) + float(np.sum(grad_eta)) * d_b
+        # predicted decrease of the prox-Newton model (Tseng & Yun); u = X^T grad_eta
+        delta = (float(u @ d_w) + float(np.sum(grad_eta)) * d_b
                  + _penalty(w_new, l1, l2) - _penalty(w, l1, l2))
-        d_eta = _matvec(X, d_w) + d_b
+        d_m = _matvec(X, d_w)
         f_old = primal
         t = 1.0
         for _ in range(MAX_HALVINGS):
             w_try = w + t * d_w
-            f_try = _loss(eta + t * d_eta, y, c, loss) + _penalty(w_try, l1, l2)
+            f_try = _loss(eta + t * (d_m + d_b), y, c, loss) + _penalty(w_try, l1, l2)
             if f_try <= f_old + ARMIJO * t * min(delta, 0.0):
                 break
             t *= 0.5
@@ -265,10 +276,14 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
             floor = min(10.0 * floor, MAX_CURVATURE_FLOOR)
         elif t == 1.0:
             floor = max(0.1 * floor, MIN_CURVATURE)
+        it += 1
+        if it % 10 == 0:
+            m, exact = _matvec(X, w), True
+        else:
+            m, exact = m + t * d_m, False
         b = b + t * d_b
         if fit_intercept:
-            b = optimal_intercept(_matvec(X, w), y, c, b, loss=loss)
-        it += 1
+            b = optimal_intercept(m, y, c, b, loss=loss)
     return w, b, gap / max(p0, np.finfo(np.float64).tiny), it, converged
 
 
