@@ -25,7 +25,6 @@ from .. import _kernels as K
 
 #: The inner solver stops when the working-set gap is this fraction of the full gap.
 INNER_GAP_FRACTION = 0.3
-INNER_GAP_FRACTION_TALL = 0.01
 #: Smallest working set.
 WS_MIN = 10
 #: When at least this share of the last working set ended non-zero, the next one is
@@ -200,7 +199,9 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     violate the optimality conditions most (Massias et al. 2018), ranked by
     violation, to a fraction of the current gap. Screened features are never
     re-entered; the gap is always computed over all features, so it certifies the
-    full problem.
+    full problem. On tall problems whose solution turns out dense (most candidates
+    keep violating after a first working set) working sets are dropped for plain CD
+    over all candidates to the final tolerance (the "dense regime", see the code).
 
     Parameters
     ----------
