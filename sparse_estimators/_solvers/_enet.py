@@ -54,7 +54,8 @@ class Design:
     X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
         Validated, finite, float32 or float64. Never modified.
     sample_weight : ndarray of shape (n_samples,) or None
-        Positive weights already normalised to sum to ``n_samples``.
+        Non-negative weights with a positive sum (the estimators normalise theirs to
+        sum to ``n_samples``; proximal Newton passes curvatures as they are).
     fit_intercept : bool
         Whether to centre (an unpenalised intercept).
     """

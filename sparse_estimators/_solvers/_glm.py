@@ -198,18 +198,19 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     n, p = X.shape
     y = np.asarray(y, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
-    if continuation and w0 is None and l1 > 0.0:
-        return _continuation(X, y, c, l1, l2, loss=loss, fit_intercept=fit_intercept,
-                             tol=tol, max_iter=max_iter, max_epochs=max_epochs,
-                             verbose=verbose)
-    # One float64 CSC copy that every Newton step's Design reuses. float64 even for
-    # float32 data: each step rescales the design by the new curvatures, and float32
-    # rounding there perturbs the Newton model enough to stall the line search
-    # around a relative gap of 1e-8.
+    # One float64 CSC copy that every Newton step's Design reuses (and the steps of
+    # the continuation, which receive it as is). float64 even for float32 data: each
+    # step rescales the design by the new curvatures, and float32 rounding there
+    # perturbs the Newton model enough to stall the line search around a relative
+    # gap of 1e-8.
     if sp.issparse(X):
         X = X.tocsc().astype(np.float64, copy=False)
     else:
         X = np.asarray(X, dtype=np.float64)
+    if continuation and w0 is None and l1 > 0.0:
+        return _continuation(X, y, c, l1, l2, loss=loss, fit_intercept=fit_intercept,
+                             tol=tol, max_iter=max_iter, max_epochs=max_epochs,
+                             verbose=verbose)
     w = np.zeros(p) if w0 is None else np.array(w0, dtype=np.float64, copy=True)
     zero = np.zeros(n)
     b_null = optimal_intercept(zero, y, c, loss=loss) if fit_intercept else 0.0
@@ -322,10 +323,7 @@ def null_gradient_norm(X, y, c, *, loss="logistic", fit_intercept=True):
 
 def _continuation(X, y, c, l1, l2, *, loss, fit_intercept, tol, max_iter, max_epochs,
                   verbose):
-    if sp.issparse(X):
-        X = X.tocsc().astype(np.float64, copy=False)
-    else:
-        X = np.asarray(X, dtype=np.float64)
+    # X: the float64 CSC or dense copy glm_solve made
     top = null_gradient_norm(X, y, c, loss=loss, fit_intercept=fit_intercept)
     # w = 0 is optimal for the weights tau * c while tau * top <= l1
     tau0 = l1 / top if top > 0.0 else np.inf
