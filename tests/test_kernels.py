@@ -96,17 +96,27 @@ def test_prox_enet_positive_clips_negative():
     assert K.prox_enet(0.5, 1.0, 2.0, True) == 0.0
 
 
-def test_threshold_arrays():
+def test_threshold_kernels():
     x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
-    out = np.empty_like(x)
-    K.soft_threshold_array(x, 1.0, out)
-    assert_array_equal(out, [-2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0])
-    K.hard_threshold_array(x, 0.75, out)
-    assert_array_equal(out, [-3.0, -1.0, 0.0, 0.0, 0.0, 1.0, 3.0])
-    # in place (out aliases x)
+    X = x.reshape(1, -1)
+    t = np.full(7, 1.0)
+    out = np.empty_like(X)
+    K.threshold_dense(X, t, False, out)
+    assert_array_equal(out[0], [-2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0])
+    K.threshold_dense(X, np.full(7, 0.75), True, out)
+    assert_array_equal(out[0], [-3.0, -1.0, 0.0, 0.0, 0.0, 1.0, 3.0])
+    # per-column thresholds on CSR values, in place (out aliases data)
     y = x.copy()
-    K.soft_threshold_array(y, 0.5, y)
-    assert_array_equal(y, np.sign(x) * np.maximum(np.abs(x) - 0.5, 0.0))
+    K.threshold_sparse(y, np.arange(7), np.array([0.5, 2.0, 0, 0, 0, 0.5, 5.0]), False, y)
+    assert_array_equal(y, [-2.5, 0.0, -0.5, 0.0, 0.5, 0.5, 0.0])
+    # top-2 per segment, ties keep the earlier entry; soft shrinks by the 3rd magnitude
+    z = np.array([1.0, -3.0, 3.0, 2.0, 5.0, 0.0])
+    indptr = np.array([0, 4, 6])
+    out = np.empty_like(z)
+    K.topk_segments(z, indptr, 2, False, out)
+    assert_array_equal(out, [0.0, -3.0, 3.0, 0.0, 5.0, 0.0])
+    K.topk_segments(z, indptr, 2, True, out)
+    assert_array_equal(out, [0.0, -1.0, 1.0, 0.0, 5.0, 0.0])
 
 
 # ---------------------------------------------------------------- Design

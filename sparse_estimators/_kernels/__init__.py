@@ -11,7 +11,14 @@ import, keeps the first ``fit`` of a new process as fast as the next ones
 
 from numba.core.registry import cpu_target as _cpu_target
 
-from ._prox import hard_threshold_array, prox_enet, soft_threshold, soft_threshold_array
+from ._prox import (
+    hard_threshold,
+    prox_enet,
+    soft_threshold,
+    threshold_dense,
+    threshold_sparse,
+    topk_segments,
+)
 from ._quadratic import (
     csc_column_stats,
     dense_constant_columns,
@@ -33,10 +40,12 @@ __all__ = [
     "enet_inner",
     "inner_work_size",
     "gradient",
-    "hard_threshold_array",
+    "hard_threshold",
     "prox_enet",
     "residual",
     "residual_stats",
     "soft_threshold",
-    "soft_threshold_array",
+    "threshold_dense",
+    "threshold_sparse",
+    "topk_segments",
 ]
