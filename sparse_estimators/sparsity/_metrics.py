@@ -107,7 +107,7 @@ def _nm_pattern_holds(W, n, m):
     return bool(padded.reshape(W2.shape[0], -1, m).sum(axis=-1).max(initial=0) <= n)
 
 
-def _row(name, W, n, m):
+def _row(name, W, n, m, axis=-1):
     nm_cls = _nm_class()
     if isinstance(W, nm_cls):
         shape, itemsize = W.shape, W.values.dtype.itemsize
@@ -118,6 +118,8 @@ def _row(name, W, n, m):
     else:
         shape, itemsize, dtype = W.shape, W.dtype.itemsize, W.dtype
         nnz = _count_nonzero(W, 0.0)
+        if axis != -1:
+            W = W.T.tocsr() if sp.issparse(W) else W.T
         holds = _nm_pattern_holds(W, n, m)
     size = int(np.prod(shape))
     rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
@@ -130,7 +132,7 @@ def _row(name, W, n, m):
         "sparsity": 1.0 - nnz / size,
         "dense_bytes": size * itemsize,
         "csr_bytes": csr_nbytes(nnz, rows, itemsize, index_itemsize),
-        "nm_bytes": nm_nbytes(shape, itemsize, n, m),
+        "nm_bytes": nm_nbytes(shape if axis == -1 else shape[::-1], itemsize, n, m),
         "nm_pattern_holds": holds,
     }
 
@@ -141,7 +143,9 @@ class SparsityReport:
     Iterating gives one dict per array with the keys ``name``, ``shape``, ``dtype``,
     ``nnz``, ``sparsity``, ``dense_bytes``, ``csr_bytes`` (int32 indices while they
     fit), ``nm_bytes`` (N:M-compressed, see :class:`NMSparse`) and
-    ``nm_pattern_holds`` (whether the N:M pattern already holds along the last axis).
+    ``nm_pattern_holds`` (whether the N:M pattern already holds along the reduction
+    axis: the last one, axis 0 for the layers of an MLP's ``coefs_``, as in
+    :func:`prune`).
     ``report["coef_"]`` looks a row up by name; ``to_frame()`` gives a pandas
     DataFrame.
     """
@@ -237,15 +241,17 @@ def sparsity_report(obj, *, n=2, m=4, attributes=None):
     """
     n, m = _check_nm(n, m)
     if isinstance(obj, dict):
-        items = list(obj.items())
+        items = [(name, W, -1) for name, W in obj.items()]
     elif is_estimator(obj):
         items = []
         for name, value in estimator_weights(obj, attributes):
             if isinstance(value, (list, tuple)):
-                items.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
+                # MLP layers enter X @ W: their N:M groups run along axis 0 (as in prune)
+                items.extend((f"{name}[{i}]", v, 0 if name == "coefs_" else -1)
+                             for i, v in enumerate(value))
             else:
-                items.append((name, value))
+                items.append((name, value, -1))
     else:
-        items = [("X", obj)]
-    rows = [_row(name, _as_weights(W, name), n, m) for name, W in items]
+        items = [("X", obj, -1)]
+    rows = [_row(name, _as_weights(W, name), n, m, axis) for name, W, axis in items]
     return SparsityReport(rows, n, m)
