@@ -9,7 +9,9 @@ from sparse_estimators.linear_model import (
     Lasso,
     LassoCV,
     SparseLinearSVC,
+    SparseLinearSVCCV,
     SparseLogisticRegression,
+    SparseLogisticRegressionCV,
 )
 from sparse_estimators.sparsity import (
     AdaptiveThreshold,
@@ -35,6 +37,9 @@ ESTIMATORS = [
     SparseLogisticRegression(),
     SparseLogisticRegression(l1_ratio=0.5, tol=1e-10),
     SparseLinearSVC(),
+    # cv=3: check_sparsify_coefficients fits 3 samples per class
+    SparseLogisticRegressionCV(cv=3),
+    SparseLinearSVCCV(cv=3),
     SoftThreshold(),
     SoftThreshold(output="sparse"),
     HardThreshold(0.5),

@@ -273,3 +273,16 @@ def test_extreme_sparsity():
     assert_array_equal(prune(W, 0.0), W)
     assert not np.any(prune(W, 1.0))
     assert_array_equal(prune(W, 1.0, pattern="block", block_shape=(1, 2)), np.zeros(8))
+
+
+def test_prune_components_of_a_decomposition():
+    from sklearn.decomposition import TruncatedSVD
+
+    rng = np.random.default_rng(0)
+    X = sp.random(40, 16, density=0.3, random_state=0, format="csr",
+                  data_rvs=rng.standard_normal)
+    svd = TruncatedSVD(n_components=3, random_state=0).fit(X)
+    pruned = prune(svd, pattern="n:m", n=1, m=4)
+    assert np.all((pruned.components_ != 0).reshape(3, 4, 4).sum(axis=-1) == 1)
+    assert pruned.transform(X).shape == (40, 3)
+    assert np.count_nonzero(svd.components_) == 48      # the original is untouched

@@ -20,6 +20,37 @@ from .._solvers._glm import glm_solve, null_gradient_norm
 _DTYPES = [np.float64, np.float32]
 
 
+class _LogisticProbaMixin:
+    """``predict_proba`` of the logistic one-vs-rest classifiers."""
+
+    def predict_proba(self, X):
+        """Class probabilities: the logistic function of the decision function,
+        normalised over the one-vs-rest problems when there are more than 2 classes.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._predict_proba_lr(X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
+
+
 class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """Shared fit of the penalised linear classifiers (one-vs-rest over ``_loss``)."""
 
@@ -113,7 +144,7 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
         return tags
 
 
-class SparseLogisticRegression(_SparseLinearClassifier):
+class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
     """Logistic regression with an L1 or elastic-net penalty, for sparse data.
 
     Minimises, for each binary problem (labels ``y_i`` in {-1, +1}), the objective
@@ -193,33 +224,6 @@ class SparseLogisticRegression(_SparseLinearClassifier):
     """
 
     _loss = "logistic"
-
-    def predict_proba(self, X):
-        """Class probabilities: the logistic function of the decision function,
-        normalised over the one-vs-rest problems when there are more than 2 classes.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._predict_proba_lr(X)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return np.log(self.predict_proba(X))
 
 
 class SparseLinearSVC(_SparseLinearClassifier):
@@ -381,8 +385,14 @@ def l1_min_c(X, y, *, loss="logistic", l1_ratio=1.0, fit_intercept=True, sample_
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     _, problems, sw = _binary_problems(X, y, sample_weight, class_weight)
+    return c_min(X, problems, sw, loss, l1_ratio, fit_intercept)
+
+
+def c_min(X, problems, sw, loss, l1_ratio, fit_intercept):
+    """:func:`l1_min_c` on validated binary problems and loss weights."""
     top = max(null_gradient_norm(X, yk, sw, loss=loss, fit_intercept=fit_intercept)
               for yk in problems)
     if not top > 0.0:
-        raise ValueError("X^T y is zero: every C gives an all-zero model.")
+        raise ValueError("X^T y is zero at the all-zero model (e.g. a single class carries "
+                         "all the sample weight): every C gives an all-zero model.")
     return float(l1_ratio) / top

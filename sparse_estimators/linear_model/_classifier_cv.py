@@ -1,0 +1,340 @@
+"""Regularisation paths of the sparse linear classifiers, and their cross-validated
+versions (``C`` chosen on held-out folds along warm-started paths)."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import validate_data
+
+from .._solvers._glm import glm_solve
+from ._classifiers import (
+    _DTYPES,
+    SparseLinearSVC,
+    SparseLogisticRegression,
+    _binary_problems,
+    _LogisticProbaMixin,
+    c_min,
+)
+
+_LOSS_OF = {"logistic": SparseLogisticRegression, "squared_hinge": SparseLinearSVC}
+
+
+def _c_grid(X, problems, sw, loss, l1_ratio, fit_intercept, Cs, eps):
+    """Increasing C grid: ``Cs`` values from the smallest C with a non-zero model up
+    to ``1/eps`` times it (geometric), or the given values sorted."""
+    if isinstance(Cs, Integral) and not isinstance(Cs, bool):
+        if Cs < 1:
+            raise ValueError(f"Cs must be a positive integer or an array, got {Cs}.")
+        if l1_ratio == 0:
+            raise ValueError("With l1_ratio=0 there is no all-zero model to start a grid "
+                             "from: give the C values (Cs=array).")
+        low = c_min(X, problems, sw, loss, l1_ratio, fit_intercept)
+        return np.geomspace(low, low / eps, int(Cs))
+    grid = np.sort(np.asarray(Cs, dtype=np.float64).ravel())
+    if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
+        raise ValueError(f"Cs must be positive and finite, got {Cs!r}.")
+    return grid
+
+
+def _path(X, y, c, Cs, *, loss, l1_ratio, fit_intercept, tol, max_iter):
+    """One binary problem along the increasing ``Cs``, each fit warm-started from the
+    previous one. ``X`` is a float64 CSC matrix or array (converted once by the
+    caller). Returns coefs (n_Cs, p), intercepts, n_iter, converged flags."""
+    l1, l2 = float(l1_ratio), float(1.0 - l1_ratio)
+    coefs = np.zeros((Cs.shape[0], X.shape[1]))
+    intercepts = np.zeros(Cs.shape[0])
+    n_iter = np.zeros(Cs.shape[0], dtype=np.int32)
+    converged = np.ones(Cs.shape[0], dtype=bool)
+    w = b = None
+    for i, C in enumerate(Cs):
+        w, b, _, n_iter[i], converged[i] = glm_solve(
+            X, y, C * c, l1, l2, loss=loss, fit_intercept=fit_intercept, w0=w, b0=b,
+            tol=tol, max_iter=max_iter)
+        coefs[i], intercepts[i] = w, b
+    return coefs, intercepts, n_iter, converged
+
+
+def _as_solver_input(X):
+    return X.tocsc().astype(np.float64) if sp.issparse(X) else np.asarray(X, np.float64)
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "loss": [StrOptions({"logistic", "squared_hinge"})],
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "sample_weight": ["array-like", None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_jobs": [None, Integral],
+    },
+    prefer_skip_nested_validation=True,
+)
+def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
+                    fit_intercept=True, sample_weight=None, class_weight=None, tol=1e-4,
+                    max_iter=100, n_jobs=None):
+    """Coefficients of :class:`SparseLogisticRegression` / :class:`SparseLinearSVC`
+    along a grid of ``C``, with warm starts.
+
+    The grid runs from the smallest ``C`` with a non-zero model (:func:`l1_min_c`,
+    where ``coef_`` is all zero) up to ``1/eps`` times it; each fit starts from the
+    previous solution, so the whole path costs a few single fits. Multiclass targets
+    give one path per one-vs-rest problem (in parallel threads with ``n_jobs``).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    loss : {"logistic", "squared_hinge"}, default="logistic"
+    Cs : int or array-like, default=10
+        Number of grid points, or the C values (sorted increasingly).
+    eps : float, default=1e-3
+        ``C_min / C_max`` of the automatic grid.
+    l1_ratio : float, default=1.0
+        As in the estimators; with ``l1_ratio=0`` give ``Cs`` explicitly.
+    fit_intercept : bool, default=True
+    sample_weight : array-like of shape (n_samples,), default=None
+    class_weight : dict or "balanced", default=None
+    tol : float, default=1e-4
+        Relative duality-gap tolerance of every fit (as the estimators' ``tol``).
+    max_iter : int, default=100
+        Newton iterations per fit.
+    n_jobs : int, default=None
+        Threads over the one-vs-rest problems.
+
+    Returns
+    -------
+    Cs : ndarray of shape (n_Cs,)
+        Increasing.
+    coefs : ndarray of shape (n_problems, n_Cs, n_features)
+        ``n_problems`` is 1 for two classes, else the number of classes.
+    intercepts : ndarray of shape (n_problems, n_Cs)
+    n_iter : ndarray of shape (n_problems, n_Cs)
+        Newton iterations of each fit.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sparse_estimators.linear_model import classifier_path
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> Cs, coefs, intercepts, _ = classifier_path(StandardScaler().fit_transform(X), y,
+    ...                                            Cs=5)
+    >>> coefs.shape
+    (1, 5, 30)
+    >>> nnz = [int((c != 0).sum()) for c in coefs[0]]   # sparse to dense along the path
+    >>> nnz[0], nnz[1] < nnz[-1] < 30
+    (0, True)
+    """
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    _, problems, sw = _binary_problems(X, y, sample_weight, class_weight)
+    Xs = _as_solver_input(X)
+    grid = _c_grid(Xs, problems, sw, loss, l1_ratio, fit_intercept, Cs, eps)
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_path)(Xs, yk, sw, grid, loss=loss, l1_ratio=l1_ratio,
+                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+        for yk in problems)
+    if not all(r[3].all() for r in results):
+        warnings.warn(f"Some fits of the path did not reach tol={tol:g} in "
+                      f"max_iter={max_iter} Newton iterations.", ConvergenceWarning,
+                      stacklevel=2)
+    return (grid, np.array([r[0] for r in results]), np.array([r[1] for r in results]),
+            np.array([r[2] for r in results]))
+
+
+class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+    """Shared fit of the cross-validated sparse linear classifiers."""
+
+    _loss = None
+
+    _parameter_constraints: dict = {
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, Cs=10, *, eps=1e-3, l1_ratio=1.0, fit_intercept=True, cv=None,
+                 scoring=None, tol=1e-4, max_iter=100, class_weight=None, n_jobs=None,
+                 verbose=0):
+        self.Cs = Cs
+        self.eps = eps
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.scoring = scoring
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _single(self, C):
+        est = _LOSS_OF[self._loss](
+            C=C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept, tol=self.tol,
+            max_iter=self.max_iter, class_weight=self.class_weight, n_jobs=self.n_jobs,
+            verbose=self.verbose)
+        return est
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path on every fold, pick ``C``, refit on all the data.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+        # class weights ("balanced" included) from all of y, as scikit-learn's
+        # LogisticRegressionCV: every fold solves the same weighted objective
+        classes, problems, sw = _binary_problems(X, y, sample_weight, self.class_weight)
+        Xs = _as_solver_input(X)
+        grid = _c_grid(Xs, problems, sw, self._loss, self.l1_ratio, self.fit_intercept,
+                       self.Cs, self.eps)
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        for train, _ in folds:
+            if any(np.all(yk[train] == yk[train][0]) for yk in problems):
+                raise ValueError("A training fold holds a single class: use fewer folds "
+                                 "or a stratified splitter.")
+        def fold_paths(train):
+            Xt = Xs[train]     # one row selection per fold, shared by its problems
+            return [_path(Xt, yk[train], sw[train], grid, loss=self._loss,
+                          l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
+                          tol=self.tol, max_iter=self.max_iter) for yk in problems]
+
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(fold_paths)(train) for train, _ in folds)
+        coefs = np.array([[r[0] for r in fold] for fold in results])
+        intercepts = np.array([[r[1] for r in fold] for fold in results])
+        scorer = check_scoring(self._single(1.0), scoring=self.scoring)
+        scores = np.empty((len(folds), grid.shape[0]))
+        for f, (_, test) in enumerate(folds):
+            sw_test = None if sample_weight is None else np.asarray(sample_weight)[test]
+            kwargs = {} if sw_test is None else {"sample_weight": sw_test}
+            for i, C in enumerate(grid):
+                model = self._single(C)
+                model.classes_, model.n_features_in_ = classes, X.shape[1]
+                model.coef_ = coefs[f, :, i].astype(X.dtype)
+                model.intercept_ = intercepts[f, :, i].astype(X.dtype)
+                scores[f, i] = scorer(model, X[test], y[test], **kwargs)
+        best = int(np.argmax(scores.mean(axis=0)))   # first best: the sparsest
+        final = self._single(grid[best]).fit(X, y, sample_weight=sample_weight)
+        self.Cs_ = grid
+        self.C_ = float(grid[best])
+        self.scores_ = scores
+        self.coefs_paths_ = coefs
+        self.intercepts_paths_ = intercepts
+        self.classes_ = final.classes_
+        self.coef_ = final.coef_
+        self.intercept_ = final.intercept_
+        self.n_iter_ = final.n_iter_
+        self.dual_gap_ = final.dual_gap_
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+_CV_DOC = """{summary}
+
+    For each fold the path of :func:`classifier_path` (``Cs`` values from the
+    smallest C with a non-zero model up to ``1/eps`` times it, computed once on all
+    the data; each fit warm-started from the previous one) is fitted on the
+    training part and scored on the held-out part; the ``C`` with the best mean
+    score (the smallest on ties: the sparsest model) is refitted on all the data.
+    Fits run in parallel threads over folds and one-vs-rest problems with
+    ``n_jobs``. Class weights (``"balanced"`` included) are computed on all of
+    ``y``, as in scikit-learn's ``LogisticRegressionCV``.
+
+    Parameters
+    ----------
+    Cs : int or array-like, default=10
+        Number of grid points, or the C values.
+    eps : float, default=1e-3
+        ``C_min / C_max`` of the automatic grid.
+    l1_ratio : float, default=1.0
+        Elastic-net mixing (with ``l1_ratio=0`` give ``Cs`` explicitly).
+    fit_intercept : bool, default=True
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn (``None``: 5-fold stratified).
+    scoring : str or callable, default=None
+        Held-out score to maximise (default: accuracy).
+    tol : float, default=1e-4
+    max_iter : int, default=100
+    class_weight : dict or "balanced", default=None
+    n_jobs : int, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    C_ : float
+        The chosen ``C``.
+    Cs_ : ndarray of shape (n_Cs,)
+    scores_ : ndarray of shape (n_folds, n_Cs)
+        Held-out scores.
+    coefs_paths_ : ndarray of shape (n_folds, n_problems, n_Cs, n_features)
+    intercepts_paths_ : ndarray of shape (n_folds, n_problems, n_Cs)
+    classes_, coef_, intercept_, n_iter_, dual_gap_
+        Of the model refitted at ``C_``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sparse_estimators.linear_model import {name}
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = {name}(Cs=8).fit(X, y)
+    >>> clf.scores_.shape
+    (5, 8)
+    >>> bool(clf.score(X, y) > 0.95)
+    True
+    """
+
+
+class SparseLogisticRegressionCV(_LogisticProbaMixin, _SparseLinearClassifierCV):
+    _loss = "logistic"
+    __doc__ = _CV_DOC.format(
+        summary="L1 / elastic-net logistic regression with ``C`` chosen by "
+                "cross-validation.", name="SparseLogisticRegressionCV")
+
+
+class SparseLinearSVCCV(_SparseLinearClassifierCV):
+    _loss = "squared_hinge"
+    __doc__ = _CV_DOC.format(
+        summary="L1 / elastic-net squared-hinge linear SVM with ``C`` chosen by "
+                "cross-validation.", name="SparseLinearSVCCV")
