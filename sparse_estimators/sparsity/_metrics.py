@@ -148,6 +148,14 @@ class SparsityReport:
     :func:`prune`).
     ``report["coef_"]`` looks a row up by name; ``to_frame()`` gives a pandas
     DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparse_estimators.sparsity import sparsity_report
+    >>> report = sparsity_report({"W": np.eye(4)})
+    >>> report["W"]["sparsity"], report.total["dense_bytes"]
+    (0.75, 128)
     """
 
     def __init__(self, rows, n, m):

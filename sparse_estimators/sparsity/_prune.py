@@ -260,7 +260,16 @@ def _check_block_shape(block_shape):
 
 def block_norms(W, block_shape):
     """L2 norm of every ``block_shape`` block of the 2-D ``W`` (edge blocks are
-    smaller when the shape is not a multiple), as an array of the block grid's shape."""
+    smaller when the shape is not a multiple), as an array of the block grid's shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparse_estimators.sparsity import block_norms
+    >>> block_norms(np.array([[3.0, 4.0, 1.0], [0.0, 0.0, 0.0]]), (1, 2))
+    array([[5., 1.],
+           [0., 0.]])
+    """
     W = check_weights(W)
     br, bc = _check_block_shape(block_shape)
     W2 = W if sp.issparse(W) or W.ndim == 2 else W.reshape(1, -1)

@@ -26,14 +26,28 @@ def _inner_has(name):
 def cubic_schedule(target, n_steps):
     """Sparsity after each of ``n_steps`` pruning steps, rising to ``target`` along
     the cubic schedule ``s_t = target * (1 - (1 - t/T)**3)`` of Zhu & Gupta ("To prune,
-    or not to prune", 2017): big steps first, small ones near the target."""
+    or not to prune", 2017): big steps first, small ones near the target.
+
+    Examples
+    --------
+    >>> from sparse_estimators.sparsity import cubic_schedule
+    >>> cubic_schedule(0.9, 3).round(3)
+    array([0.633, 0.867, 0.9  ])
+    """
     t = np.arange(1, n_steps + 1) / n_steps
     return target * (1.0 - (1.0 - t) ** 3)
 
 
 def nm_schedule(n, m, n_steps):
     """Kept-per-group counts for iterative N:M pruning: from ``m`` down to ``n`` in
-    ``n_steps`` (as even as integers allow), e.g. 2:4 in two steps is 3:4 then 2:4."""
+    ``n_steps`` (as even as integers allow), e.g. 2:4 in two steps is 3:4 then 2:4.
+
+    Examples
+    --------
+    >>> from sparse_estimators.sparsity import nm_schedule
+    >>> nm_schedule(1, 8, 3)
+    [6, 3, 1]
+    """
     return [int(round(m - (m - n) * t / n_steps)) for t in range(1, n_steps + 1)]
 
 
