@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
+from .. import _kernels as K
 from ._enet import Design, enet_solve
 
 #: Armijo constant of the line search and its largest number of halvings.
@@ -63,10 +64,25 @@ INNER_MAX_EPOCHS = 10_000
 
 
 def _matvec(X, w):
+    """``X @ w``; for CSC ``X`` a numba pass over the columns where ``w != 0`` only
+    (the iterates and Newton directions are sparse)."""
+    if sp.issparse(X) and X.format == "csc":
+        out = np.zeros(X.shape[0])
+        K.residual(None, X.data, X.indices, X.indptr, np.zeros(X.shape[1]), out,
+                   -np.ascontiguousarray(w, dtype=np.float64), out)
+        return out
     return np.asarray(X @ w, dtype=np.float64).ravel()
 
 
 def _rmatvec(X, v):
+    """``X.T @ v``; for CSC ``X`` the numba column dots (vectorised gathers, about
+    1.2x scipy's single-threaded CSR product)."""
+    if sp.issparse(X) and X.format == "csc":
+        p = X.shape[1]
+        out = np.empty(p)
+        K.gradient(None, X.data, X.indices, X.indptr, np.zeros(p), 0.0, np.arange(p),
+                   np.ascontiguousarray(v, dtype=np.float64), 0.0, out)
+        return out
     return np.asarray(X.T @ v, dtype=np.float64).ravel()
 
 
@@ -122,7 +138,9 @@ def optimal_intercept(m, y, c, b=0.0, max_iter=100, loss="logistic"):
         t = 1.0
         for _ in range(MAX_HALVINGS):
             f_new = _loss(m + b - t * step, y, c, loss)
-            if f_new <= f:
+            # near the minimum f is flat to rounding while the gradient is not yet
+            # ~0, which the gap's dual point needs: accept changes at rounding level
+            if f_new <= f + 4.0 * np.finfo(np.float64).eps * abs(f):
                 break
             t *= 0.5
         else:
@@ -216,9 +234,9 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     b_null = optimal_intercept(zero, y, c, loss=loss) if fit_intercept else 0.0
     p0 = _loss(zero + b_null, y, c, loss)
     tol_abs = tol * max(p0, np.finfo(np.float64).tiny)
+    m = _matvec(X, w)  # margins without the intercept, updated along the steps
     if fit_intercept:
-        b = optimal_intercept(_matvec(X, w), y, c, b_null if b0 is None else float(b0),
-                              loss=loss)
+        b = optimal_intercept(m, y, c, b_null if b0 is None else float(b0), loss=loss)
     else:
         b = 0.0
     gap = np.inf
@@ -226,7 +244,6 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     converged = False
     epochs = 0
     floor = MIN_CURVATURE
-    m = _matvec(X, w)  # margins without the intercept, updated along the steps
     exact = True  # whether m was just recomputed from scratch
     while True:
         eta = m + b
@@ -249,13 +266,15 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
         keep = h > 0.0  # zero-weight samples (c_i = 0) have no curvature at all
         z = eta.copy()
         z[keep] -= grad_eta[keep] / h[keep]
-        # Newton working set: the support and the features whose optimality
-        # condition is violated, at least twice the support (Massias et al. 2018
-        # for prox-Newton): the subproblem's design is built on those columns only.
+        # Newton working set: the support and the features that violate their
+        # optimality condition most, twice the support in all (at least
+        # NEWTON_WS_MIN; Massias et al. 2018 for prox-Newton): the subproblem's
+        # design is built on those columns only. Taking every violator at once made
+        # the first steps overshoot the support (C=8 on the docstrings: 230
+        # non-zeros after one step for 117 at the end) and cost 25-40% more time.
         viol = np.abs(u + l2 * w) - l1
         score = np.where(w != 0.0, np.inf, viol)
-        n_take = min(p, max(NEWTON_WS_MIN, 2 * int(np.count_nonzero(w)),
-                            int(np.count_nonzero(score > 0.0))))
+        n_take = min(p, max(NEWTON_WS_MIN, 2 * int(np.count_nonzero(w))))
         ws = np.sort(np.argpartition(score, p - n_take)[p - n_take:]) if n_take < p \
             else np.arange(p)
         Xws = X[:, ws] if n_take < p else X
@@ -274,7 +293,7 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
         # predicted decrease of the prox-Newton model (Tseng & Yun); u = X^T grad_eta
         delta = (float(u @ d_w) + float(np.sum(grad_eta)) * d_b
                  + _penalty(w_new, l1, l2) - _penalty(w, l1, l2))
-        d_m = _matvec(X, d_w)
+        d_m = _matvec(Xws, w_ws - w[ws])   # d_w is zero outside the working set
         f_old = primal
         t = 1.0
         for _ in range(MAX_HALVINGS):
