@@ -31,6 +31,27 @@ from numba import njit
 
 # ------------------------------------------------------------------ conversion
 @njit(cache=True, nogil=True)
+def nm_select(scores, n, m, keep):
+    """``keep[r, j] = True`` for the ``n`` highest ``scores`` of every group of ``m``
+    consecutive columns of each row (the last group may be shorter and keeps
+    ``min(n, its length)``); equal scores keep the lower column. ``keep`` must be
+    all False on entry. O(n m) per group: a repeated arg-max, cheaper than a sort
+    for the small ``n`` of structured sparsity (2:4, 1:8 ...).
+    """
+    rows, cols = scores.shape
+    for r in range(rows):
+        for start in range(0, cols, m):
+            stop = min(start + m, cols)
+            for _ in range(min(n, stop - start)):
+                best = -1
+                for j in range(start, stop):
+                    if not keep[r, j] and (best < 0 or scores[r, j] > scores[r, best]):
+                        best = j
+                keep[r, best] = True
+    return keep
+
+
+@njit(cache=True, nogil=True)
 def nm_compress(W, keep, n, m, values, indices):
     """Fill ``values`` / ``indices`` (``(rows, n_groups * n)``) from the dense ``W``.
 

@@ -11,6 +11,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernels._nm import nm_select
+
 #: Weight attributes looked up on fitted estimators, in order. ``coefs_`` is the list
 #: of layer matrices of scikit-learn's MLP estimators.
 WEIGHT_ATTRIBUTES = ("coef_", "components_", "coefs_")
@@ -231,18 +233,12 @@ def nm_mask(W, n=2, m=4, *, axis=-1, scores=None):
         rank = _rank_in_groups(groups, np.abs(W.data).astype(np.float64))
         return _sparse_mask(W, rank < n)
     axis = _check_axis(axis, W.ndim)
-    s = np.abs(W).astype(np.float64) if scores is None else _check_scores(scores, W.shape)
+    s = np.abs(W) if scores is None else _check_scores(scores, W.shape)
     sm = np.moveaxis(s, axis, -1)
     lead, length = sm.shape[:-1], sm.shape[-1]
-    n_groups = -(-length // m)
-    padded = np.full(lead + (n_groups * m,), -np.inf)
-    padded[..., :length] = sm
-    padded = padded.reshape(lead + (n_groups, m))
-    order = np.argsort(-padded, axis=-1, kind="stable")
-    keep = np.zeros(padded.shape, dtype=bool)
-    np.put_along_axis(keep, order[..., :n], True, axis=-1)
-    keep = keep.reshape(lead + (n_groups * m,))[..., :length]
-    return np.moveaxis(keep, -1, axis)
+    flat = np.ascontiguousarray(sm.reshape(-1, length), dtype=np.float64)
+    keep = nm_select(flat, n, m, np.zeros(flat.shape, dtype=bool))
+    return np.moveaxis(keep.reshape(lead + (length,)), -1, axis)
 
 
 def _block_grid(shape, block_shape):
