@@ -502,7 +502,9 @@ def test_product_errors(W):
 def test_threaded_products_match_single_thread(monkeypatch):
     # rows are split over threads; each row is computed the same way whatever the
     # split, so the results are bitwise equal
-    import sparse_estimators.sparsity._nm as nm_module
+    import numba
+
+    import sparse_estimators.utils._parallel as parallel
 
     rng = np.random.default_rng(11)
     nm = NMSparse.from_dense(rng.standard_normal((53, 70)).astype(np.float32))
@@ -514,9 +516,9 @@ def test_threaded_products_match_single_thread(monkeypatch):
     def products():
         return [nm @ x, X @ nm.T, Xs @ nm.T, nm35 @ x, X @ nm35.T, nm35 @ Xs.T]
 
-    monkeypatch.setattr(nm_module.numba.config, "NUMBA_NUM_THREADS", 1)
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
     single = products()
-    monkeypatch.setattr(nm_module.numba.config, "NUMBA_NUM_THREADS", 3)
-    monkeypatch.setattr(nm_module, "_MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 3)
+    monkeypatch.setattr(parallel, "MIN_WORK_PER_THREAD", 1)
     for a, b in zip(products(), single):
         assert_array_equal(a, b)

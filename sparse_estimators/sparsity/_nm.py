@@ -6,10 +6,7 @@ live in :mod:`sparse_estimators._kernels._nm`.
 
 import numbers
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -23,6 +20,7 @@ from .._kernels._nm import (
     nm_pack,
     nm_unpack,
 )
+from ..utils._parallel import run_rows
 from ._prune import _check_nm, check_weights, nm_mask
 
 FORMAT_VERSION = 1
@@ -83,46 +81,6 @@ def _slot_block(n, m, k, itemsize):
 
 
 # ------------------------------------------------------------------ threads
-# The product kernels compute a range of output rows and release the GIL; row ranges
-# run on a small thread pool (up to NUMBA_NUM_THREADS threads, the calling one
-# included). Below this many multiply-adds per thread, handing work to another
-# thread (tens of microseconds) is not worth it.
-_MIN_WORK_PER_THREAD = 1 << 19
-_POOL = None
-_POOL_PID = None
-_POOL_LOCK = threading.Lock()
-
-
-def _executor():
-    global _POOL, _POOL_PID
-    with _POOL_LOCK:
-        # a forked child inherits the pool object but not its threads: make a new one
-        if _POOL is None or _POOL_PID != os.getpid():
-            _POOL = ThreadPoolExecutor(max_workers=max(1, numba.config.NUMBA_NUM_THREADS - 1),
-                                       thread_name_prefix="NMSparse")
-            _POOL_PID = os.getpid()
-        return _POOL
-
-
-def _run_rows(kernel, args, rows, work):
-    """``kernel(*args, r0, r1)`` over row ranges covering ``0 .. rows``, on as many
-    threads as ``work`` (multiply-adds) justifies."""
-    n_threads = int(min(numba.config.NUMBA_NUM_THREADS, rows,
-                        max(1, work // _MIN_WORK_PER_THREAD)))
-    if n_threads <= 1:
-        kernel(*args, 0, rows)
-        return
-    bounds = [rows * i // n_threads for i in range(n_threads + 1)]
-    pool = _executor()
-    futures = [pool.submit(kernel, *args, bounds[i], bounds[i + 1])
-               for i in range(1, n_threads)]
-    try:
-        kernel(*args, bounds[0], bounds[1])
-    finally:
-        for f in futures:
-            f.result()
-
-
 def _dense_operand(X, name="X"):
     """Dense numeric ndarray from ``X`` (no copy when already one), or TypeError."""
     try:
@@ -559,7 +517,7 @@ class NMSparse:
                     Xc.indices.astype(np.intp, copy=False),
                     Xc.indptr.astype(np.intp, copy=False), out)
             work = self.values.size * max(1, Xc.nnz // cols)
-            _run_rows(nm_matmat_csr, args, rows, work)
+            run_rows(nm_matmat_csr, args, rows, work)
             return np.ascontiguousarray(out.T) if transpose_x else out
         X = _dense_operand(X)
         dtype = _result_dtype(self.dtype, X.dtype)
@@ -569,7 +527,7 @@ class NMSparse:
             x = np.ascontiguousarray(X, dtype=dtype)
             out = np.zeros(rows, dtype=dtype)
             is_24 = (self.n, self.m) == (2, 4)
-            _run_rows(nm_matvec, (self.values, self.indices, offs, is_24, n_full, x, out),
+            run_rows(nm_matvec, (self.values, self.indices, offs, is_24, n_full, x, out),
                       rows, self.values.size)
             return out
         if X.ndim != 2:
@@ -580,7 +538,7 @@ class NMSparse:
         out = np.zeros((rows, Xt.shape[1]), dtype=dtype)
         args = (self.values, self.indices, offs, n_full, Xt, out, _ROW_BLOCK,
                 _slot_block(self.n, self.m, Xt.shape[1], dtype.itemsize))
-        _run_rows(nm_matmat, args, rows, self.values.size * Xt.shape[1])
+        run_rows(nm_matmat, args, rows, self.values.size * Xt.shape[1])
         return np.ascontiguousarray(out.T) if transpose_x else out
 
     def _mismatch(self, xshape, transpose_x):

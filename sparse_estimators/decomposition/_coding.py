@@ -1,0 +1,327 @@
+"""Sparse coding of dense or sparse signals on a fixed dictionary: ``sparse_encode``
+and ``SparseCoder`` (scikit-learn's API, numba kernels on the Gram matrix)."""
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
+
+from .._kernels._coding import gram_lasso_cd, gram_lasso_lars, gram_omp
+from ..utils._parallel import run_rows
+
+ALGORITHMS = ("lasso_cd", "lasso_lars", "omp", "threshold")
+_DTYPES = [np.float64, np.float32]
+
+
+def _row_norms2(X):
+    if sp.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
+                  n_nonzero_coefs=None, alpha=None, init=None, max_iter=1000, tol=1e-4,
+                  n_jobs=None, check_input=True, positive=False, return_sparse=False):
+    """Sparse codes of the rows of ``X`` on ``dictionary``.
+
+    Solves, for every signal ``x`` (a row of ``X``) and the dictionary ``D`` (atoms as
+    rows), the problem of scikit-learn's :func:`sklearn.decomposition.sparse_encode`
+    with the same algorithm name, so the two are interchangeable:
+
+    - ``"lasso_cd"``: ``min_c 1/2 ||x - c D||^2 + alpha ||c||_1`` by coordinate
+      descent on the Gram matrix ``D D^T``, stopped per signal once the duality gap
+      is at most ``tol * ||x||^2`` (scikit-learn's Lasso rule).
+    - ``"lasso_lars"``: the same problem solved exactly by the LARS-Lasso homotopy
+      on the Gram matrix (Efron et al. 2004), at most ``max_iter`` steps per signal.
+    - ``"omp"``: orthogonal matching pursuit (Batch-OMP with an incremental
+      Cholesky factorisation), ``n_nonzero_coefs`` atoms per signal (default
+      ``max(n_features // 10, 1)``), or, when ``alpha`` is given, until the squared
+      residual norm is at most ``alpha`` (scikit-learn's ``tol`` of OMP).
+    - ``"threshold"``: ``sign(D x) * max(|D x| - alpha, 0)``.
+
+    ``X`` may be dense, CSR or CSC (never densified: only ``X D^T`` is formed), in
+    float32 or float64 (kept for the codes). Samples are split over ``n_jobs``
+    threads (the numba kernels release the GIL).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    dictionary : array-like of shape (n_components, n_features)
+        The atoms, as rows (unit norm is usual but not required).
+    gram : ndarray of shape (n_components, n_components), default=None
+        Precomputed ``dictionary @ dictionary.T``.
+    cov : ndarray of shape (n_components, n_samples), default=None
+        Precomputed ``dictionary @ X.T``.
+    algorithm : {"lasso_cd", "lasso_lars", "omp", "threshold"}, default="lasso_cd"
+    n_nonzero_coefs : int, default=None
+        OMP: atoms per signal (ignored when ``alpha`` is given).
+    alpha : float, default=None
+        Lasso: the L1 penalty (default 1); threshold: the threshold (default 1);
+        OMP: the squared residual norm to reach (overrides ``n_nonzero_coefs``).
+    init : ndarray of shape (n_samples, n_components), default=None
+        Warm start of the lasso codes.
+    max_iter : int, default=1000
+        ``lasso_cd``: coordinate-descent epochs per signal; ``lasso_lars``: homotopy
+        steps per signal.
+    tol : float, default=1e-4
+        Lasso: relative duality-gap tolerance.
+    n_jobs : int, default=None
+        Threads (``None``: 1, ``-1``: all cores).
+    check_input : bool, default=True
+        Validate ``X`` and ``dictionary``.
+    positive : bool, default=False
+        Non-negative codes (lasso and threshold).
+    return_sparse : bool, default=False
+        Return the codes as a CSR matrix.
+
+    Returns
+    -------
+    code : ndarray or CSR matrix of shape (n_samples, n_components)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparse_estimators.decomposition import sparse_encode
+    >>> D = np.eye(4)[:3]                       # 3 atoms in R^4
+    >>> X = np.array([[3.0, 0.5, 0.0, 0.0], [0.0, 0.0, -2.0, 1.0]])
+    >>> sparse_encode(X, D, algorithm="lasso_cd", alpha=1.0)
+    array([[ 2.,  0.,  0.],
+           [ 0.,  0., -1.]])
+    >>> sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=1)
+    array([[ 3.,  0.,  0.],
+           [ 0.,  0., -2.]])
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}.")
+    if check_input:
+        X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+        dictionary = check_array(dictionary, dtype=_DTYPES)
+    if dictionary.ndim != 2 or dictionary.shape[1] != X.shape[1]:
+        raise ValueError(f"dictionary must have shape (n_components, n_features) with "
+                         f"n_features={X.shape[1]}, got {dictionary.shape}.")
+    out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    n, K = X.shape[0], dictionary.shape[0]
+    D = np.asarray(dictionary, dtype=np.float64)
+    if gram is None:
+        G = D @ D.T
+    else:
+        G = np.ascontiguousarray(gram, dtype=np.float64)
+        if G.shape != (K, K):
+            raise ValueError(f"gram must have shape ({K}, {K}), got {G.shape}.")
+    if cov is None:
+        Q = np.ascontiguousarray(X @ D.T, dtype=np.float64)
+    else:
+        Q = np.ascontiguousarray(np.asarray(cov, dtype=np.float64).T)
+        if Q.shape != (n, K):
+            raise ValueError(f"cov must have shape ({K}, {n}), got {Q.T.shape}.")
+    threads = effective_n_jobs(n_jobs)
+
+    if algorithm == "threshold":
+        a = 1.0 if alpha is None else float(alpha)
+        if not a >= 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha!r}.")
+        code = (np.maximum(Q - a, 0.0) if positive
+                else np.sign(Q) * np.maximum(np.abs(Q) - a, 0.0))
+    elif algorithm == "omp":
+        xnorm2 = _row_norms2(X)
+        if alpha is not None:
+            if not float(alpha) >= 0:
+                raise ValueError(f"alpha (the OMP residual tolerance) must be "
+                                 f"non-negative, got {alpha!r}.")
+            n_atoms, err_tol = K, float(alpha)
+        else:
+            n_atoms = (max(X.shape[1] // 10, 1) if n_nonzero_coefs is None
+                       else _check_positive_int(n_nonzero_coefs, "n_nonzero_coefs"))
+            err_tol = -1.0
+        n_atoms = min(n_atoms, K, X.shape[1])
+        code = np.zeros((n, K))
+        active = np.zeros(n, dtype=np.int64)
+        run_rows(gram_omp, (G, Q, xnorm2, n_atoms, err_tol, code, active), n,
+                 n * n_atoms * K * 4, threads)
+    elif algorithm == "lasso_lars":
+        a = 1.0 if alpha is None else float(alpha)
+        if not a >= 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha!r}.")
+        max_iter = _check_positive_int(max_iter, "max_iter")
+        code = np.zeros((n, K))
+        n_steps = np.zeros(n, dtype=np.int64)
+        failures = run_rows(gram_lasso_lars, (G, Q, a, bool(positive), max_iter, code,
+                                              n_steps), n, n * K * 64, threads)
+        if sum(failures):
+            warnings.warn(f"LARS stopped before alpha for {sum(failures)} of {n} samples "
+                          f"(max_iter={max_iter} steps, or atoms numerically dependent).",
+                          ConvergenceWarning, stacklevel=2)
+    else:
+        a = 1.0 if alpha is None else float(alpha)
+        if not a >= 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha!r}.")
+        max_iter = _check_positive_int(max_iter, "max_iter")
+        xnorm2 = _row_norms2(X)
+        if init is None:
+            code = np.zeros((n, K))
+        else:
+            code = np.array(init, dtype=np.float64, order="C")
+            if code.shape != (n, K):
+                raise ValueError(f"init must have shape ({n}, {K}), got {code.shape}.")
+        n_iter = np.zeros(n, dtype=np.int64)
+        failures = run_rows(gram_lasso_cd, (G, Q, xnorm2, a, bool(positive), max_iter,
+                                            float(tol), code, n_iter),
+                            n, n * K * K, threads)
+        if sum(failures):
+            warnings.warn(f"Coordinate descent did not converge for {sum(failures)} of "
+                          f"{n} samples within max_iter={max_iter} epochs; increase "
+                          "max_iter or tol.", ConvergenceWarning, stacklevel=2)
+    code = code.astype(out_dtype, copy=False)
+    return sp.csr_matrix(code) if return_sparse else code
+
+
+class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Sparse coding on a fixed dictionary (scikit-learn's ``SparseCoder`` API).
+
+    ``transform`` returns the codes of :func:`sparse_encode` for the chosen
+    algorithm; dense, CSR and CSC input are accepted (sparse input is never
+    densified) and float32 stays float32.
+
+    Parameters
+    ----------
+    dictionary : ndarray of shape (n_components, n_features)
+        The atoms, as rows.
+    transform_algorithm : {"lasso_cd", "lasso_lars", "omp", "threshold"}, \
+default="omp"
+    transform_n_nonzero_coefs : int, default=None
+        OMP atoms per signal.
+    transform_alpha : float, default=None
+        Lasso penalty, threshold, or OMP residual tolerance (see
+        :func:`sparse_encode`).
+    split_sign : bool, default=False
+        Return ``[max(code, 0), max(-code, 0)]`` side by side (non-negative
+        features for downstream models).
+    n_jobs : int, default=None
+        Threads.
+    positive_code : bool, default=False
+        Non-negative codes.
+    transform_max_iter : int, default=1000
+        Lasso epochs per signal.
+    transform_tol : float, default=1e-4
+        Lasso relative duality-gap tolerance.
+    sparse_output : bool, default=False
+        Return the codes as CSR.
+
+    Attributes
+    ----------
+    n_components_ : int
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from sparse_estimators.decomposition import SparseCoder
+    >>> D = np.eye(3, 5)
+    >>> X = sp.csr_matrix(np.array([[0.0, 2.0, 0.0, 0.0, 1.0]]))
+    >>> SparseCoder(D, transform_algorithm="lasso_cd", transform_alpha=0.5).transform(X)
+    array([[0. , 1.5, 0. ]])
+    """
+
+    _required_parameters = ["dictionary"]
+
+    def __init__(self, dictionary, *, transform_algorithm="omp",
+                 transform_n_nonzero_coefs=None, transform_alpha=None, split_sign=False,
+                 n_jobs=None, positive_code=False, transform_max_iter=1000,
+                 transform_tol=1e-4, sparse_output=False):
+        self.dictionary = dictionary
+        self.transform_algorithm = transform_algorithm
+        self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
+        self.transform_alpha = transform_alpha
+        self.split_sign = split_sign
+        self.n_jobs = n_jobs
+        self.positive_code = positive_code
+        self.transform_max_iter = transform_max_iter
+        self.transform_tol = transform_tol
+        self.sparse_output = sparse_output
+
+    def fit(self, X, y=None):
+        """Only validate ``X`` (the dictionary is given).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+        return self
+
+    @property
+    def n_components_(self):
+        """Number of atoms."""
+        return np.shape(self.dictionary)[0]
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_ * (2 if self.split_sign else 1)
+
+    def transform(self, X):
+        """Codes of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        code : ndarray or CSR matrix of shape (n_samples, n_components)
+            ``2 * n_components`` columns with ``split_sign``.
+        """
+        reset = not hasattr(self, "n_features_in_")
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=reset)
+        dictionary = check_array(self.dictionary, dtype=_DTYPES)
+        code = sparse_encode(
+            X, dictionary.astype(X.dtype, copy=False), algorithm=self.transform_algorithm,
+            n_nonzero_coefs=self.transform_n_nonzero_coefs, alpha=self.transform_alpha,
+            max_iter=self.transform_max_iter, tol=self.transform_tol, n_jobs=self.n_jobs,
+            positive=self.positive_code, check_input=False)
+        if self.split_sign:
+            code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
+        return sp.csr_matrix(code) if self.sparse_output else code
+
+    def inverse_transform(self, X):
+        """Signals reconstructed from codes: ``code @ dictionary``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_components)
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+        dictionary = np.asarray(self.dictionary, dtype=X.dtype)
+        if self.split_sign:
+            k = self.n_components_
+            X = X[:, :k] - X[:, k:]
+        return np.asarray(X @ dictionary)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
