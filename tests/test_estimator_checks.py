@@ -5,7 +5,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparse_estimators.decomposition import SparseCoder
+from sparse_estimators.decomposition import (
+    DictionaryLearning,
+    MiniBatchDictionaryLearning,
+    SparseCoder,
+)
 from sparse_estimators.linear_model import (
     ElasticNet,
     ElasticNetCV,
@@ -56,6 +60,10 @@ ESTIMATORS = [
     SparseCoder(np.random.RandomState(0).normal(size=(5, 3))),
     SparseCoder(np.random.RandomState(0).normal(size=(5, 3)),
                 transform_algorithm="lasso_lars", transform_alpha=0.1),
+    DictionaryLearning(n_components=3, max_iter=20, random_state=0),
+    DictionaryLearning(n_components=3, fit_algorithm="cd", transform_algorithm="lasso_lars",
+                       max_iter=10, random_state=0),
+    MiniBatchDictionaryLearning(n_components=3, max_iter=5, batch_size=8, random_state=0),
     SoftThreshold(),
     SoftThreshold(output="sparse"),
     HardThreshold(0.5),
