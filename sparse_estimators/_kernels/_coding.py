@@ -172,16 +172,19 @@ def gram_omp(G, Q, xnorm2, n_nonzero, tol, C, n_active, s0, s1):
                 rhs[i] = Q[s, idx[i]]
             _chol_solve(L, n, rhs, tmp, gamma)
             # correlations with the new residual: a = q - G[:, I] gamma
+            qg = 0.0
+            for i in range(n):
+                qg += gamma[i] * Q[s, idx[i]]
+            err = xnorm2[s] - qg      # ||x - gamma D_I||^2 = ||x||^2 - gamma . q_I
+            if n == n_nonzero or (tol >= 0.0 and err <= tol):
+                break                 # no next atom to select: skip the O(K n) update
             for j in range(K):
                 a[j] = Q[s, j]
-            qg = 0.0
             for i in range(n):
                 gi = gamma[i]
                 row = idx[i]
                 for j in range(K):
                     a[j] -= G[row, j] * gi     # rows of the symmetric G
-                qg += gi * Q[s, row]
-            err = xnorm2[s] - qg      # ||x - gamma D_I||^2 = ||x||^2 - gamma . q_I
         for i in range(n):
             C[s, idx[i]] = gamma[i]
         n_active[s] = n

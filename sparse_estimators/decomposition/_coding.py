@@ -3,6 +3,7 @@ and ``SparseCoder`` (scikit-learn's API, numba kernels on the Gram matrix)."""
 
 import numbers
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,7 +14,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 from .._kernels._coding import gram_lasso_cd, gram_lasso_lars, gram_omp
-from ..utils._parallel import run_rows
+from ..utils._parallel import run_rows, single_threaded_blas
 
 ALGORITHMS = ("lasso_cd", "lasso_lars", "omp", "threshold")
 _DTYPES = [np.float64, np.float32]
@@ -114,19 +115,20 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
     out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     n, K = X.shape[0], dictionary.shape[0]
     D = np.asarray(dictionary, dtype=np.float64)
-    if gram is None:
-        G = D @ D.T
-    else:
-        G = np.ascontiguousarray(gram, dtype=np.float64)
-        if G.shape != (K, K):
-            raise ValueError(f"gram must have shape ({K}, {K}), got {G.shape}.")
-    if cov is None:
-        Q = np.ascontiguousarray(X @ D.T, dtype=np.float64)
-    else:
-        Q = np.ascontiguousarray(np.asarray(cov, dtype=np.float64).T)
-        if Q.shape != (n, K):
-            raise ValueError(f"cov must have shape ({K}, {n}), got {Q.T.shape}.")
     threads = effective_n_jobs(n_jobs)
+    with single_threaded_blas() if threads > 1 else nullcontext():
+        if gram is None:
+            G = D @ D.T
+        else:
+            G = np.ascontiguousarray(gram, dtype=np.float64)
+            if G.shape != (K, K):
+                raise ValueError(f"gram must have shape ({K}, {K}), got {G.shape}.")
+        if cov is None:
+            Q = np.ascontiguousarray(X @ D.T, dtype=np.float64)
+        else:
+            Q = np.ascontiguousarray(np.asarray(cov, dtype=np.float64).T)
+            if Q.shape != (n, K):
+                raise ValueError(f"cov must have shape ({K}, {n}), got {Q.T.shape}.")
 
     if algorithm == "threshold":
         a = 1.0 if alpha is None else float(alpha)

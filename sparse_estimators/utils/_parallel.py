@@ -49,3 +49,23 @@ def run_rows(kernel, args, rows, work, max_threads=None):
     finally:
         rest = [f.result() for f in futures]
     return [first, *rest]
+
+
+_BLAS_CONTROLLER = None
+
+
+def single_threaded_blas():
+    """Context manager running BLAS on one thread.
+
+    OpenBLAS threads spin for a while after each call; when numba threads start
+    right after a multi-threaded BLAS product they share the cores with that
+    spinning and run about 2x slower (sparse coding of 10k patches: 22 -> 11 ms).
+    Products feeding :func:`run_rows` kernels are therefore computed on one BLAS
+    thread.
+    """
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
