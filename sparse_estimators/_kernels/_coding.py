@@ -222,6 +222,7 @@ def gram_lasso_lars(G, Q, alpha, positive, max_steps, C, n_steps, s0, s1):
             active[j] = False
         n = 0
         steps = 0
+        dropped = -1
         lam = 0.0
         # the first atom: largest correlation
         best = -1
@@ -253,18 +254,22 @@ def gram_lasso_lars(G, Q, alpha, positive, max_steps, C, n_steps, s0, s1):
             gamma = lam - alpha
             event = -1          # -1: reach alpha; j >= 0: join j; -2 - i: drop act[i]
             for j in range(K):
-                if active[j]:
+                if active[j] or j == dropped:
                     continue
-                if 1.0 - u[j] > 1e-15:
-                    g = (lam - c[j]) / (1.0 - u[j])
-                    if 0.0 < g < gamma:
-                        gamma = g
+                # g = num / den < gamma tested as num < gamma * den (den > 0): a
+                # division only when the candidate wins
+                num = lam - c[j]
+                den = 1.0 - u[j]
+                if den > 1e-15 and num > 0.0 and num < gamma * den:
+                    gamma = num / den
+                    event = j
+                if not positive:
+                    num = lam + c[j]
+                    den = 1.0 + u[j]
+                    if den > 1e-15 and num > 0.0 and num < gamma * den:
+                        gamma = num / den
                         event = j
-                if not positive and 1.0 + u[j] > 1e-15:
-                    g = (lam + c[j]) / (1.0 + u[j])
-                    if 0.0 < g < gamma:
-                        gamma = g
-                        event = j
+            dropped = -1
             for i in range(n):
                 if w[i] != 0.0:
                     g = -beta[i] / w[i]
@@ -289,6 +294,9 @@ def gram_lasso_lars(G, Q, alpha, positive, max_steps, C, n_steps, s0, s1):
                 n += 1
             else:
                 i = -2 - event
+                # the leaving atom sits exactly at the join boundary: barred from the
+                # next step's joins, or rounding can bring it straight back (cycling)
+                dropped = act[i]
                 active[act[i]] = False
                 beta[i] = 0.0
                 for k in range(i, n - 1):
