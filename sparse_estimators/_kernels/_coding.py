@@ -191,6 +191,34 @@ def gram_omp(G, Q, xnorm2, n_nonzero, tol, C, n_active, s0, s1):
     return 0
 
 
+@njit(cache=True, nogil=True, no_cpython_wrapper=True,
+      fastmath={"reassoc", "nsz", "arcp", "contract"})
+def _join_step(c, u, active, lam, positive, gj):
+    # Smallest step at which an inactive atom's correlation reaches the active ones'
+    # (|c_j - g u_j| = lam - g), and that atom. Branch-free first pass (selects, so
+    # LLVM vectorises it), then a scan for the index.
+    big = 1e300
+    best = big
+    for j in range(c.shape[0]):
+        num = lam - c[j]
+        den = 1.0 - u[j]
+        g = num / den if (den > 1e-15 and num > 0.0) else big
+        if not positive:
+            num2 = lam + c[j]
+            den2 = 1.0 + u[j]
+            g2 = num2 / den2 if (den2 > 1e-15 and num2 > 0.0) else big
+            g = min(g, g2)
+        g = big if active[j] else g
+        gj[j] = g
+        best = min(best, g)
+    if best >= big:
+        return -1, np.inf
+    for j in range(c.shape[0]):
+        if gj[j] == best:
+            return j, best
+    return -1, np.inf
+
+
 @njit(cache=True, nogil=True)
 def gram_lasso_lars(G, Q, alpha, positive, max_steps, C, n_steps, s0, s1):
     """Exact lasso codes of the samples ``s0 .. s1`` by the LARS-Lasso homotopy.
@@ -215,6 +243,7 @@ def gram_lasso_lars(G, Q, alpha, positive, max_steps, C, n_steps, s0, s1):
     beta = np.empty(K)
     c = np.empty(K)
     u = np.empty(K)
+    gj = np.empty(K)
     failures = 0
     for s in range(s0, s1):
         for j in range(K):
@@ -253,22 +282,14 @@ def gram_lasso_lars(G, Q, alpha, positive, max_steps, C, n_steps, s0, s1):
                     u[j] += G[row, j] * wi
             gamma = lam - alpha
             event = -1          # -1: reach alpha; j >= 0: join j; -2 - i: drop act[i]
-            for j in range(K):
-                if active[j] or j == dropped:
-                    continue
-                # g = num / den < gamma tested as num < gamma * den (den > 0): a
-                # division only when the candidate wins
-                num = lam - c[j]
-                den = 1.0 - u[j]
-                if den > 1e-15 and num > 0.0 and num < gamma * den:
-                    gamma = num / den
-                    event = j
-                if not positive:
-                    num = lam + c[j]
-                    den = 1.0 + u[j]
-                    if den > 1e-15 and num > 0.0 and num < gamma * den:
-                        gamma = num / den
-                        event = j
+            if dropped >= 0:
+                active[dropped] = True      # barred from this step's joins
+            j_best, g_best = _join_step(c, u, active, lam, positive, gj)
+            if dropped >= 0:
+                active[dropped] = False
+            if g_best < gamma:
+                gamma = g_best
+                event = j_best
             dropped = -1
             for i in range(n):
                 if w[i] != 0.0:
