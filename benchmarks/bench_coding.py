@@ -311,10 +311,18 @@ def coders(kind, ours, threads, quick, text):
     return out
 
 
+#: Pause before each timed call: OpenBLAS and OpenMP worker threads keep spinning for
+#: tens of milliseconds after a call (the harness's own BLAS scoring, or another
+#: library's threads); a coder timed while they spin runs up to 2x slower on 2 cores.
+PAUSE = 0.2
+
+
 def timed(fn, repeats):
-    """Median wall time of ``repeats`` calls (a single call when it takes over SLOW)."""
+    """Median wall time of ``repeats`` calls (a single call when it takes over SLOW),
+    each after a ``PAUSE`` that lets other libraries' worker threads fall asleep."""
     times = []
     for _ in range(repeats):
+        time.sleep(PAUSE)
         t0 = time.perf_counter()
         raw = fn()
         times.append(time.perf_counter() - t0)
