@@ -35,8 +35,9 @@ computed by this harness from the returned codes, in float64::
    tight tolerances (1e-2 ... 1e-8; 1e-2, 1e-4, 1e-6, 1e-8 with ``--quick``) and stop at
    the first one within ``1e-8`` of the exact SPAMS objective (tighter ones can only be
    slower).
-2. **OMP at equal support size**, ``n_nonzero_coefs`` = 5 and 10: this library's and
-   scikit-learn's ``sparse_encode(algorithm="omp")``, SPAMS ``omp(L=k)``. Reported:
+2. **OMP at equal support size**, ``n_nonzero_coefs`` = 5 and 10: this library's
+   (dense codes, and CSR codes with ``return_sparse=True``, the output type of SPAMS)
+   and scikit-learn's ``sparse_encode(algorithm="omp")``, SPAMS ``omp(L=k)``. Reported:
    time, mean non-zeros, share of samples with exactly k, mean squared residual, and
    the share of samples whose support equals scikit-learn's. SPAMS ``omp`` selects
    each new atom by the residual it leaves after re-projection (order-recursive MP /
@@ -272,7 +273,11 @@ def coders(kind, ours, threads, quick, text):
         else:
             def call(a, tol, k):
                 return enc(a[0], a[1], algorithm="omp", n_nonzero_coefs=k, n_jobs=threads)
-            variants = {"ours": (call, (None,))}
+
+            def call_sparse(a, tol, k):     # CSR codes, the output type of SPAMS
+                return enc(a[0], a[1], algorithm="omp", n_nonzero_coefs=k, n_jobs=threads,
+                           return_sparse=True)
+            variants = {"ours": (call, (None,)), "ours (CSR codes)": (call_sparse, (None,))}
         for name, (call, t) in variants.items():
             if text:
                 out[f"{name} (CSR X)"] = dict(prep=as_is, call=call, tols=t)

@@ -127,14 +127,16 @@ def _chol_solve(L, n, rhs, tmp, out):
 
 
 @njit(cache=True, nogil=True)
-def gram_omp(G, Q, xnorm2, n_nonzero, tol, C, n_active, s0, s1):
-    """OMP codes of the samples ``s0 .. s1`` into the zeroed rows of ``C``.
+def gram_omp(G, Q, xnorm2, n_nonzero, tol, atoms, coefs, n_active, s0, s1):
+    """OMP codes of the samples ``s0 .. s1``, in compact form: sample ``s`` uses the
+    atoms ``atoms[s, :n_active[s]]`` with the coefficients ``coefs[s, :n_active[s]]``
+    (``(n_samples, n_nonzero)`` arrays; the caller scatters them into a dense or a
+    CSR matrix, so the kernel never touches an ``n_samples x K`` array).
 
     Selects at most ``n_nonzero`` atoms per sample; with ``tol >= 0`` it stops as
     soon as the squared residual norm is ``<= tol`` (checked after each selection,
     so at least one atom is selected, as in scikit-learn). Stops early when the next
-    atom is (numerically) a combination of the selected ones. ``n_active[s]``
-    receives the number of atoms used.
+    atom is (numerically) a combination of the selected ones.
     """
     K = G.shape[0]
     L = np.zeros((n_nonzero, n_nonzero))
@@ -186,7 +188,8 @@ def gram_omp(G, Q, xnorm2, n_nonzero, tol, C, n_active, s0, s1):
                 for j in range(K):
                     a[j] -= G[row, j] * gi     # rows of the symmetric G
         for i in range(n):
-            C[s, idx[i]] = gamma[i]
+            atoms[s, i] = idx[i]
+            coefs[s, i] = gamma[i]
         n_active[s] = n
     return 0
 

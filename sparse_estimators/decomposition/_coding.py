@@ -148,10 +148,20 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
                        else _check_positive_int(n_nonzero_coefs, "n_nonzero_coefs"))
             err_tol = -1.0
         n_atoms = min(n_atoms, K, X.shape[1])
-        code = np.zeros((n, K))
+        atoms = np.empty((n, n_atoms), dtype=np.int64)
+        coefs = np.empty((n, n_atoms))
         active = np.zeros(n, dtype=np.int64)
-        run_rows(gram_omp, (G, Q, xnorm2, n_atoms, err_tol, code, active), n,
+        run_rows(gram_omp, (G, Q, xnorm2, n_atoms, err_tol, atoms, coefs, active), n,
                  n * n_atoms * K * 4, threads)
+        used = np.arange(n_atoms) < active[:, None]
+        if return_sparse:
+            indptr = np.concatenate([[0], np.cumsum(active)])
+            code = sp.csr_matrix((coefs[used].astype(out_dtype, copy=False), atoms[used],
+                                  indptr), shape=(n, K))
+            code.sort_indices()
+            return code
+        code = np.zeros((n, K))
+        code[np.nonzero(used)[0], atoms[used]] = coefs[used]
     elif algorithm == "lasso_lars":
         a = 1.0 if alpha is None else float(alpha)
         if not a >= 0:
