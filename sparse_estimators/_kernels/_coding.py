@@ -21,7 +21,7 @@ the samples over threads (the kernels release the GIL).
 import numpy as np
 from numba import njit
 
-from ._prox import soft_threshold
+from ._prox import prox_enet
 
 
 @njit(cache=True, nogil=True)
@@ -53,11 +53,7 @@ def gram_lasso_cd(G, Q, xnorm2, alpha, positive, max_iter, tol, C, n_iter, s0, s
                 if gjj <= 0.0:
                     continue
                 old = C[s, j]
-                z = g[j] + gjj * old
-                if positive:
-                    new = (z - alpha) / gjj if z > alpha else 0.0
-                else:
-                    new = soft_threshold(z, alpha) / gjj
+                new = prox_enet(g[j] + gjj * old, alpha, gjj, positive)
                 if new != old:
                     d = new - old
                     for k in range(K):

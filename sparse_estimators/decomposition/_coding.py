@@ -26,6 +26,14 @@ def _row_norms2(X):
     return np.einsum("ij,ij->i", X, X, dtype=np.float64)
 
 
+def _check_alpha(alpha):
+    """``alpha`` of the lasso / threshold coders: 1 when ``None``, else non-negative."""
+    a = 1.0 if alpha is None else float(alpha)
+    if not a >= 0:
+        raise ValueError(f"alpha must be non-negative, got {alpha!r}.")
+    return a
+
+
 def _check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
@@ -131,9 +139,7 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
                 raise ValueError(f"cov must have shape ({K}, {n}), got {Q.T.shape}.")
 
     if algorithm == "threshold":
-        a = 1.0 if alpha is None else float(alpha)
-        if not a >= 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha!r}.")
+        a = _check_alpha(alpha)
         code = (np.maximum(Q - a, 0.0) if positive
                 else np.sign(Q) * np.maximum(np.abs(Q) - a, 0.0))
     elif algorithm == "omp":
@@ -163,9 +169,7 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
         code = np.zeros((n, K))
         code[np.nonzero(used)[0], atoms[used]] = coefs[used]
     elif algorithm == "lasso_lars":
-        a = 1.0 if alpha is None else float(alpha)
-        if not a >= 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha!r}.")
+        a = _check_alpha(alpha)
         max_iter = _check_positive_int(max_iter, "max_iter")
         code = np.zeros((n, K))
         n_steps = np.zeros(n, dtype=np.int64)
@@ -176,9 +180,7 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
                           f"(max_iter={max_iter} steps, or atoms numerically dependent).",
                           ConvergenceWarning, stacklevel=2)
     else:
-        a = 1.0 if alpha is None else float(alpha)
-        if not a >= 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha!r}.")
+        a = _check_alpha(alpha)
         max_iter = _check_positive_int(max_iter, "max_iter")
         xnorm2 = _row_norms2(X)
         if init is None:
@@ -197,6 +199,29 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
                           "max_iter or tol.", ConvergenceWarning, stacklevel=2)
     code = code.astype(out_dtype, copy=False)
     return sp.csr_matrix(code) if return_sparse else code
+
+
+def encode_with(est, X, dictionary, tol=1e-4):
+    """Codes of the validated ``X`` on ``dictionary`` with the ``transform_*``,
+    ``n_jobs``, ``positive_code`` and ``split_sign`` parameters of the coder ``est``
+    (shared by :class:`SparseCoder` and the dictionary learners)."""
+    code = sparse_encode(
+        X, dictionary.astype(X.dtype, copy=False), algorithm=est.transform_algorithm,
+        n_nonzero_coefs=est.transform_n_nonzero_coefs, alpha=est.transform_alpha,
+        max_iter=est.transform_max_iter, tol=tol, n_jobs=est.n_jobs,
+        positive=est.positive_code, check_input=False)
+    if est.split_sign:
+        code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
+    return code
+
+
+def decode_with(est, code, dictionary):
+    """Signals ``code @ dictionary``, undoing ``est.split_sign`` first."""
+    code = check_array(code, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+    if est.split_sign:
+        k = dictionary.shape[0]
+        code = code[:, :k] - code[:, k:]
+    return np.asarray(code @ dictionary.astype(code.dtype, copy=False))
 
 
 class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -304,13 +329,7 @@ default="omp"
         reset = not hasattr(self, "n_features_in_")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=reset)
         dictionary = check_array(self.dictionary, dtype=_DTYPES)
-        code = sparse_encode(
-            X, dictionary.astype(X.dtype, copy=False), algorithm=self.transform_algorithm,
-            n_nonzero_coefs=self.transform_n_nonzero_coefs, alpha=self.transform_alpha,
-            max_iter=self.transform_max_iter, tol=self.transform_tol, n_jobs=self.n_jobs,
-            positive=self.positive_code, check_input=False)
-        if self.split_sign:
-            code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
+        code = encode_with(self, X, dictionary, tol=self.transform_tol)
         return sp.csr_matrix(code) if self.sparse_output else code
 
     def inverse_transform(self, X):
@@ -324,12 +343,7 @@ default="omp"
         -------
         X_original : ndarray of shape (n_samples, n_features)
         """
-        X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
-        dictionary = np.asarray(self.dictionary, dtype=X.dtype)
-        if self.split_sign:
-            k = self.n_components_
-            X = X[:, :k] - X[:, k:]
-        return np.asarray(X @ dictionary)
+        return decode_with(self, X, np.asarray(self.dictionary))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._coding import _DTYPES, _row_norms2, sparse_encode
+from ._coding import _DTYPES, _row_norms2, decode_with, encode_with, sparse_encode
 
 _FIT_ALGORITHMS = {"lars": "lasso_lars", "cd": "lasso_cd"}
 
@@ -108,14 +108,7 @@ class _BaseDictionaryLearning(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=False)
-        code = sparse_encode(
-            X, self.components_.astype(X.dtype, copy=False),
-            algorithm=self.transform_algorithm, n_nonzero_coefs=self.transform_n_nonzero_coefs,
-            alpha=self.transform_alpha, max_iter=self.transform_max_iter, n_jobs=self.n_jobs,
-            positive=self.positive_code, check_input=False)
-        if self.split_sign:
-            code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
-        return code
+        return encode_with(self, X, self.components_)
 
     def inverse_transform(self, X):
         """Signals reconstructed from codes: ``code @ components_``.
@@ -129,11 +122,7 @@ class _BaseDictionaryLearning(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=_DTYPES)
-        if self.split_sign:
-            k = self.components_.shape[0]
-            X = X[:, :k] - X[:, k:]
-        return X @ self.components_.astype(X.dtype, copy=False)
+        return decode_with(self, X, self.components_)
 
     @property
     def _n_features_out(self):

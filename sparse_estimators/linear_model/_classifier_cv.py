@@ -194,11 +194,10 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
         self.verbose = verbose
 
     def _single(self, C):
-        est = _LOSS_OF[self._loss](
+        return _LOSS_OF[self._loss](
             C=C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept, tol=self.tol,
             max_iter=self.max_iter, class_weight=self.class_weight, n_jobs=self.n_jobs,
             verbose=self.verbose)
-        return est
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

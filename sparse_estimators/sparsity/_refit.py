@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, get_tags, validate_data
 
-from ._prune import block_norms, pattern_mask
+from ._prune import apply_mask, block_norms, pattern_mask
 
 
 def _inner_has(name):
@@ -255,8 +255,8 @@ class PruneRefit(MetaEstimatorMixin, BaseEstimator):
     def _mask(self, coef, target, scores, previous):
         """Kept weights of the 2-D ``coef`` at this step's ``target`` (a sparsity,
         or the kept-per-group count for N:M). Pruned weights stay pruned."""
-        if not hasattr(coef, "shape") or not np.all(np.isfinite(coef)):
-            raise ValueError("The estimator's coef_ is missing or not finite.")
+        if not np.all(np.isfinite(coef)):     # fit checked that coef_ exists
+            raise ValueError("The estimator's coef_ is not finite.")
         if scores is None:
             scores = np.abs(coef).astype(np.float64)
             if self.pattern == "block":
@@ -319,7 +319,7 @@ class PruneRefit(MetaEstimatorMixin, BaseEstimator):
     def _masked(self, model, mask):
         out = copy.deepcopy(model)
         coef = np.asarray(model.coef_)
-        out.coef_ = np.where(mask.reshape(coef.shape), coef, np.zeros((), coef.dtype))
+        out.coef_ = apply_mask(coef, mask.reshape(coef.shape))
         return out
 
     def _refit(self, model, mask, X, y, sample_weight):
