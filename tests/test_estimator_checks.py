@@ -9,6 +9,7 @@ from sparse_estimators.decomposition import (
     DictionaryLearning,
     MiniBatchDictionaryLearning,
     SparseCoder,
+    SparseMatrixFactorization,
 )
 from sparse_estimators.linear_model import (
     ElasticNet,
@@ -78,7 +79,27 @@ ESTIMATORS = [
     PruneRefit(Ridge(), criterion="sensitivity", random_state=0),
     PruneRefit(LogisticRegression(), criterion="sensitivity", pattern="block",
                block_shape=(2, 2), random_state=0),
+    SparseMatrixFactorization(n_components=2, random_state=0),
+    SparseMatrixFactorization(n_components=2, feedback="implicit", random_state=0),
+    SparseMatrixFactorization(n_components=2, nonnegative=True, l1_ratio=0.5,
+                              random_state=0),
 ]
+
+#: Checks that assume what matrix factorisation's predict does not: one value per
+#: row (predict returns a CSR matrix with a value per stored query position) and
+#: exchangeable rows (row u of a query is fitted user u; transform is the
+#: row-wise fold-in). tests/test_matrix_factorization.py checks what these cover
+#: otherwise: every sparse format and int64 indices, idempotent fits, and the
+#: subset / order invariance of transform.
+MF_ROW_IDENTITY_CHECKS = {
+    "check_estimator_sparse_array": "predict returns a CSR matrix of the query's "
+                                    "positions, not one value per row",
+    "check_estimator_sparse_matrix": "predict returns a CSR matrix of the query's "
+                                     "positions, not one value per row",
+    "check_methods_subset_invariance": "row u of a predict query is fitted user u",
+    "check_methods_sample_order_invariance": "row u of a predict query is fitted user u",
+    "check_fit_idempotent": "predicts on a query with fewer rows than fitted users",
+}
 
 
 def _expected_failed_checks(estimator):
@@ -92,6 +113,8 @@ def _expected_failed_checks(estimator):
         # dictionary per check; test_sparse_coder_width_dependent_checks does so.
         reason = "needs a dictionary as wide as the check's data (run separately)"
         return dict.fromkeys(SPARSE_CODER_CHECKS, reason)
+    if isinstance(estimator, SparseMatrixFactorization):
+        return MF_ROW_IDENTITY_CHECKS
     if isinstance(estimator, PruneRefit) and estimator.criterion == "sensitivity":
         reason = ("the sensitivity criterion holds out a random validation split: "
                   "repeated rows and weighted rows are split differently")

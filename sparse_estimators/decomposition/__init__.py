@@ -8,6 +8,7 @@ densified.
 
 from ._coding import SparseCoder, sparse_encode
 from ._dict_learning import DictionaryLearning, MiniBatchDictionaryLearning
+from ._matrix_factorization import SparseMatrixFactorization
 
 __all__ = ["DictionaryLearning", "MiniBatchDictionaryLearning", "SparseCoder",
-           "sparse_encode"]
+           "SparseMatrixFactorization", "sparse_encode"]

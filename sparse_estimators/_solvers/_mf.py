@@ -1,0 +1,136 @@
+"""Alternating coordinate descent for weighted matrix factorisation.
+
+Owns the outer loop: half sweeps over the users then the items (each one pass of
+:func:`sparse_estimators._kernels._mf.mf_cd_rows` per row), the Gram matrix of the
+fixed side for implicit feedback, the objective (assembled from what the kernels
+return, without another pass over the data) and the stopping rule.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._kernels._mf import mf_cd_rows, mf_predict_entries, mf_topk_rows
+from ..utils._parallel import run_rows, single_threaded_blas
+
+
+@dataclass
+class Side:
+    """The observed entries seen from one side (a CSR matrix with that side as rows)
+    and how that side's factor columns are penalised."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    ct: np.ndarray        # c_ui p_ui per stored entry (confidence times target)
+    cm: np.ndarray        # c_ui - c0 per stored entry
+    free: np.ndarray      # factor columns this side updates
+    l2: np.ndarray        # (K,) L2 penalty per column (0 on fixed columns)
+    l1: np.ndarray        # (K,) L1 penalty per column
+    positive: np.ndarray  # (K,) bool
+    reg_scale: np.ndarray  # (n_rows,) penalty multiplier per row
+
+    @property
+    def n_rows(self):
+        return self.indptr.shape[0] - 1
+
+
+def transpose_side(indptr, indices, n_cols, *values):
+    """CSR structure of the transpose and ``values`` permuted to follow it.
+
+    A stable counting sort by column: O(nnz + n_cols), and the row indices of each
+    column come out sorted.
+    """
+    nnz = indices.shape[0]
+    counts = np.bincount(indices, minlength=n_cols)
+    t_indptr = np.zeros(n_cols + 1, dtype=indptr.dtype)
+    np.cumsum(counts, out=t_indptr[1:])
+    order = np.argsort(indices, kind="stable")
+    rows = np.repeat(np.arange(indptr.shape[0] - 1, dtype=indices.dtype), np.diff(indptr))
+    t_indices = rows[order]
+    assert t_indices.shape[0] == nnz
+    return (t_indptr, t_indices, *(v[order] for v in values))
+
+
+def penalty(F, side):
+    """The penalty of the factors ``F`` of one side."""
+    cols = side.free
+    Fc = F[:, cols]
+    per_row = (0.5 * (Fc * Fc) @ side.l2[cols] + np.abs(Fc) @ side.l1[cols])
+    return float(per_row @ side.reg_scale)
+
+
+def gram(F):
+    """``F^T F`` on one BLAS thread (see ``single_threaded_blas``)."""
+    with single_threaded_blas():
+        return F.T @ F
+
+
+def half_sweep(side, X, Y, c0, n_pass=1, tol=0.0, gram_Y=None):
+    """Update ``X`` (the factors of ``side``'s rows) with ``Y`` fixed; returns the
+    observed part of twice the data fit up to a constant (see ``mf_cd_rows``).
+    ``gram_Y`` is ``Y^T Y`` when the caller has it (implicit feedback only)."""
+    if c0:
+        S = c0 * (gram(Y) if gram_Y is None else gram_Y)
+    else:
+        S = np.zeros((1, 1), dtype=X.dtype)
+    n = side.n_rows
+    args = (side.indptr, side.indices, side.ct, side.cm, X, Y, S, float(c0),
+            side.free, side.l2, side.l1, side.positive, side.reg_scale, int(n_pass),
+            float(tol))
+    work = (side.indices.shape[0] + n * X.shape[1]) * X.shape[1] * n_pass
+    return float(sum(run_rows(mf_cd_rows, args, n, work, indptr=side.indptr)))
+
+
+def alternating_cd(users, items, X, Y, c0, const, max_iter, tol, callback=None):
+    """Alternate half sweeps until the objective's relative decrease over a sweep
+    is at most ``tol``. ``X``, ``Y`` are updated in place; ``const`` is
+    ``sum_obs c p^2``.
+
+    The objective comes from the item half sweep's return value (the observed
+    part), ``c0 tr(X^T X Y^T Y)`` (implicit feedback: the Gram matrices the next
+    half sweeps need anyway) and the penalties: no extra pass over the data.
+
+    Returns ``(objectives, n_iter)``: the objective after each sweep.
+    """
+    objectives = []
+    gram_Y = gram(Y) if c0 else None
+    for it in range(max_iter):
+        half_sweep(users, X, Y, c0, gram_Y=gram_Y)
+        gram_X = gram(X) if c0 else None
+        loss = half_sweep(items, Y, X, c0, gram_Y=gram_X)
+        obj = 0.5 * (loss + const)
+        if c0:
+            gram_Y = gram(Y)
+            obj += 0.5 * c0 * float(np.sum(gram_X * gram_Y))
+        objectives.append(obj + penalty(X, users) + penalty(Y, items))
+        if callback is not None:
+            callback(it, objectives[-1])
+        if len(objectives) > 1:
+            prev, cur = objectives[-2], objectives[-1]
+            if prev - cur <= tol * abs(cur):
+                return objectives, it + 1
+    return objectives, max_iter
+
+
+def predict_entries(indptr, indices, X, Y, offset):
+    """``offset + X[u] . Y[i]`` at the stored entries of a CSR structure."""
+    out = np.empty(indices.shape[0], dtype=np.result_type(X.dtype, Y.dtype))
+    n = indptr.shape[0] - 1
+    run_rows(mf_predict_entries, (indptr, indices, X, Y, float(offset), out), n,
+             indices.shape[0] * X.shape[1], indptr=indptr)
+    return out
+
+
+def top_k(X, Y, rows, excl_indptr, excl_indices, n_top, offset=0.0, item_offset=None):
+    """Best ``n_top`` columns of ``X[rows] Y^T (+ offsets)`` for each row, excluding
+    the columns listed per row; returns ``(indices, scores)`` of shape
+    ``(len(rows), n_top)``, padded with -1 / -inf."""
+    m = rows.shape[0]
+    out_idx = np.empty((m, n_top), dtype=np.int64)
+    out_val = np.empty((m, n_top), dtype=np.float64)
+    if item_offset is None:
+        item_offset = np.zeros(Y.shape[0], dtype=np.float64)
+    args = (X, Y, rows, excl_indptr, excl_indices, float(offset), item_offset, int(n_top),
+            out_idx, out_val)
+    run_rows(mf_topk_rows, args, m, m * Y.shape[0] * X.shape[1])
+    return out_idx, out_val
