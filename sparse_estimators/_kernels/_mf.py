@@ -38,7 +38,7 @@ from ._prox import prox_enet
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
-               reg_scale, n_pass, tol, r0, r1):
+               reg_scale, n_pass, tol, want_loss, r0, r1):
     """Coordinate-descent passes over ``X[u, free]`` for the rows ``u in r0 .. r1``.
 
     Parameters (arrays are read-only except ``X``)
@@ -52,6 +52,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
     reg_scale : (n_rows,) multiplier of the penalties of each row.
     n_pass, tol : at most ``n_pass`` passes per row, stopping early once a pass
         moves no coordinate by more than ``tol`` times the largest ``|x_uf|``.
+    want_loss : whether to compute the return value (one more ``O(n_u K)`` per row).
 
     Returns
     -------
@@ -59,32 +60,84 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
         ``sum_obs ((c - c0) r^2 - 2 c p r)`` at the final ``X`` over these rows, with
         ``r`` the prediction: twice the observed part of the data fit up to the
         constant ``sum_obs c p^2``, so the caller gets the objective without
-        another pass over the data.
+        another pass over the data (0 without ``want_loss``).
+
+    Notes
+    -----
+    Per row, the kernel keeps the weighted residuals ``e_j = c p - (c - c0) r`` of
+    its entries, so coordinate ``f`` costs one dot product ``b = e . y_f`` and, if
+    it moves by ``d``, one update ``e -= d (c - c0) y_f``; ``sum (c - c0) y_f^2`` is
+    computed once per row.
     """
     K = X.shape[1]
     n_free = free.shape[0]
     max_nnz = 0
     for u in range(r0, r1):
         max_nnz = max(max_nnz, indptr[u + 1] - indptr[u])
-    Yt = np.empty((K, max_nnz))      # gathered Y[i, :] of the row, feature-major
-    pred = np.empty(max_nnz)
-    sx = np.zeros(K)                 # S x_u, kept current as x_u changes
+    # gathered Y[i, :] of the row, feature-major with a row stride of n_u (not
+    # max_nnz: a stride of a multiple of 4 kB makes every write miss the cache)
+    # Work arrays and sums in the factors' dtype: float32 factors run float32
+    # arithmetic (twice the SIMD width), as the caller asked by passing float32.
+    dt = X.dtype
+    max_pad = (max_nnz + 15) // 16 * 16
+    Yt_buf = np.zeros(K * max_pad, dt)
+    Yg = np.empty((max_nnz, K), dt)
+    w_buf = np.zeros(max_pad, dt)
+    e = np.zeros(max_pad, dt)
+    a_data = np.empty(K, dt)
+    b0 = np.empty(K, dt)
+    sx = np.zeros(K, dt)             # S x_u, kept current as x_u changes
+    zero = sx[:1].sum() * 0
     implicit = c0 != 0.0
     loss = 0.0
     for u in range(r0, r1):
         start = indptr[u]
         n_u = indptr[u + 1] - start
+        # rows padded with zeros to a multiple of 16 entries: the loops over a row's
+        # entries then run whole SIMD vectors, without a scalar remainder
+        n_pad = (n_u + 15) // 16 * 16
+        Yt = Yt_buf[:K * n_pad].reshape((K, n_pad))
+        w = w_buf[:n_pad]
+        ev = e[:n_pad]
+        for j in range(n_u, n_pad):
+            w[j] = zero
+            ev[j] = zero
+        # a row whose confidences all equal c0 (implicit feedback with c = 1) has a
+        # constant e: b = sum_j c p y_jf needs no pass over its entries
+        weighted = False
         for j in range(n_u):
-            i = indices[start + j]
-            acc = 0.0
+            if cm[start + j] != 0.0:
+                weighted = True
+                break
+        for f in range(K):
+            a_data[f] = zero
+            b0[f] = zero
+        if weighted:
+            for j in range(n_u):
+                i = indices[start + j]
+                wj = cm[start + j]
+                w[j] = wj
+                acc = zero
+                for f in range(K):
+                    y = Y[i, f]
+                    Yg[j, f] = y
+                    a_data[f] += wj * y * y
+                    acc += X[u, f] * y
+                e[j] = ct[start + j] - wj * acc
             for f in range(K):
-                y = Y[i, f]
-                Yt[f, j] = y
-                acc += X[u, f] * y
-            pred[j] = acc
+                for j in range(n_u):
+                    Yt[f, j] = Yg[j, f]
+                for j in range(n_u, n_pad):
+                    Yt[f, j] = zero
+        else:
+            for j in range(n_u):
+                i = indices[start + j]
+                cj = ct[start + j]
+                for f in range(K):
+                    b0[f] += cj * Y[i, f]
         if implicit:
             for f in range(K):
-                acc = 0.0
+                acc = zero
                 for g in range(K):
                     acc += S[f, g] * X[u, g]
                 sx[f] = acc
@@ -92,39 +145,57 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
         for _ in range(n_pass):
             max_delta = 0.0
             max_x = 0.0
+            # b_next = e . y_f of the next coordinate, computed in the same loop as
+            # the update of e by the current one (one pass over e per coordinate)
+            b_next = zero
+            if weighted and n_free > 0:
+                f0 = free[0]
+                for j in range(n_pad):
+                    b_next += ev[j] * Yt[f0, j]
             for q in range(n_free):
                 f = free[q]
                 xf = X[u, f]
-                a_data = 0.0
-                b = 0.0
-                for j in range(n_u):
-                    y = Yt[f, j]
-                    cy = cm[start + j] * y
-                    a_data += cy * y
-                    b += ct[start + j] * y - cy * pred[j]
-                a = a_data + scale * l2[f]
-                b += a_data * xf
+                b = b_next if weighted else b0[f]
+                has_next = q + 1 < n_free
+                fn = free[q + 1] if has_next else f
+                a = a_data[f] + scale * l2[f]
+                b += a_data[f] * xf
                 if implicit:
                     a += S[f, f]
                     b -= sx[f] - S[f, f] * xf
-                if a <= 0.0:
-                    continue
-                new = prox_enet(b, scale * l1[f], a, positive[f])
+                new = xf
+                if a > 0.0:
+                    new = prox_enet(b, scale * l1[f], a, positive[f])
                 d = new - xf
+                max_x = max(max_x, abs(new))
                 if d != 0.0:
                     X[u, f] = new
-                    for j in range(n_u):
-                        pred[j] += d * Yt[f, j]
                     if implicit:
                         for g in range(K):
                             sx[g] += d * S[f, g]     # S is symmetric: row f
                     max_delta = max(max_delta, abs(d))
-                max_x = max(max_x, abs(new))
+                if weighted:
+                    if d != 0.0:
+                        bn = zero
+                        for j in range(n_pad):
+                            ej = ev[j] - d * w[j] * Yt[f, j]
+                            ev[j] = ej
+                            bn += ej * Yt[fn, j]
+                        b_next = bn
+                    elif has_next:
+                        bn = zero
+                        for j in range(n_pad):
+                            bn += ev[j] * Yt[fn, j]
+                        b_next = bn
             if max_delta <= tol * max_x:
                 break
-        for j in range(n_u):
-            r = pred[j]
-            loss += cm[start + j] * r * r - 2.0 * ct[start + j] * r
+        if want_loss:
+            for j in range(n_u):
+                i = indices[start + j]
+                r = 0.0
+                for f in range(K):
+                    r += X[u, f] * Y[i, f]
+                loss += cm[start + j] * r * r - 2.0 * ct[start + j] * r
     return loss
 
 

@@ -54,31 +54,42 @@ def transpose_side(indptr, indices, n_cols, *values):
 def penalty(F, side):
     """The penalty of the factors ``F`` of one side."""
     cols = side.free
-    Fc = F[:, cols]
-    per_row = (0.5 * (Fc * Fc) @ side.l2[cols] + np.abs(Fc) @ side.l1[cols])
+    Fc = F if np.array_equal(cols, np.arange(F.shape[1])) else F[:, cols]
+    per_row = 0.5 * (Fc * Fc) @ side.l2[cols]
+    if np.any(side.l1[cols]):
+        per_row += np.abs(Fc) @ side.l1[cols]
     return float(per_row @ side.reg_scale)
 
 
 def gram(F):
-    """``F^T F`` on one BLAS thread (see ``single_threaded_blas``)."""
-    with single_threaded_blas():
-        return F.T @ F
+    """``F^T F``. The callers run BLAS on one thread around it (see
+    ``single_threaded_blas``): the kernels that follow use the cores."""
+    return F.T @ F
 
 
-def half_sweep(side, X, Y, c0, n_pass=1, tol=0.0, gram_Y=None):
-    """Update ``X`` (the factors of ``side``'s rows) with ``Y`` fixed; returns the
-    observed part of twice the data fit up to a constant (see ``mf_cd_rows``).
-    ``gram_Y`` is ``Y^T Y`` when the caller has it (implicit feedback only)."""
+def half_sweep(side, X, Y, c0, n_pass=1, tol=0.0, gram_Y=None, want_loss=False):
+    """Update ``X`` (the factors of ``side``'s rows) with ``Y`` fixed; returns (with
+    ``want_loss``) the observed part of twice the data fit up to a constant (see
+    ``mf_cd_rows``). ``gram_Y`` is ``Y^T Y`` when the caller has it (implicit
+    feedback only)."""
     if c0:
-        S = c0 * (gram(Y) if gram_Y is None else gram_Y)
+        if gram_Y is None:
+            with single_threaded_blas():
+                gram_Y = gram(Y)
+        S = c0 * gram_Y
     else:
         S = np.zeros((1, 1), dtype=X.dtype)
     n = side.n_rows
     args = (side.indptr, side.indices, side.ct, side.cm, X, Y, S, float(c0),
             side.free, side.l2, side.l1, side.positive, side.reg_scale, int(n_pass),
-            float(tol))
-    work = (side.indices.shape[0] + n * X.shape[1]) * X.shape[1] * n_pass
-    return float(sum(run_rows(mf_cd_rows, args, n, work, indptr=side.indptr)))
+            float(tol), bool(want_loss))
+    K = X.shape[1]
+    work = (side.indices.shape[0] + n * K) * K * n_pass
+    # a row costs O(n_u K) for its entries plus O(K^2) on its own (measured: a row
+    # weighs about K / 3 entries)
+    row_cost = K // 3 + 1
+    return float(sum(run_rows(mf_cd_rows, args, n, work, indptr=side.indptr,
+                              row_cost=row_cost)))
 
 
 def alternating_cd(users, items, X, Y, c0, const, max_iter, tol, callback=None):
@@ -92,12 +103,17 @@ def alternating_cd(users, items, X, Y, c0, const, max_iter, tol, callback=None):
 
     Returns ``(objectives, n_iter)``: the objective after each sweep.
     """
+    with single_threaded_blas():
+        return _alternate(users, items, X, Y, c0, const, max_iter, tol, callback)
+
+
+def _alternate(users, items, X, Y, c0, const, max_iter, tol, callback):
     objectives = []
     gram_Y = gram(Y) if c0 else None
     for it in range(max_iter):
         half_sweep(users, X, Y, c0, gram_Y=gram_Y)
         gram_X = gram(X) if c0 else None
-        loss = half_sweep(items, Y, X, c0, gram_Y=gram_X)
+        loss = half_sweep(items, Y, X, c0, gram_Y=gram_X, want_loss=True)
         obj = 0.5 * (loss + const)
         if c0:
             gram_Y = gram(Y)

@@ -90,7 +90,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
     feedback : {"explicit", "implicit"}, default="explicit"
         Whether stored values are ratings to reproduce or confidences of an
         implicit preference.
-    alpha : float, default=0.05
+    alpha : float, default=0.1
         Penalty strength on the factors.
     l1_ratio : float in [0, 1], default=0.0
         Share of the L1 penalty (sparse factors) in ``alpha``.
@@ -199,7 +199,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_components=10, *, feedback="explicit", alpha=0.05, l1_ratio=0.0,
+    def __init__(self, n_components=10, *, feedback="explicit", alpha=0.1, l1_ratio=0.0,
                  alpha_bias=0.05, reg_scaling="auto", nonnegative=False, biases="auto",
                  confidence="linear", confidence_scale=1.0, max_iter=30, tol=1e-4,
                  init_scale=0.1, random_state=None, verbose=0):

@@ -31,15 +31,15 @@ def _executor():
         return _POOL
 
 
-def run_rows(kernel, args, rows, work, max_threads=None, indptr=None):
+def run_rows(kernel, args, rows, work, max_threads=None, indptr=None, row_cost=1):
     """``kernel(*args, r0, r1)`` over row ranges covering ``0 .. rows``, on as many
     threads (the calling one included, at most ``max_threads``, default
     ``NUMBA_NUM_THREADS``) as ``work`` (multiply-adds) justifies. Returns the list
     of the kernel's return values, one per range.
 
-    With ``indptr`` (a CSR row pointer), the ranges hold about equal numbers of
-    stored entries plus rows instead of equal numbers of rows, which balances
-    skewed rows (a few users with thousands of ratings)."""
+    With ``indptr`` (a CSR row pointer), the ranges hold about equal amounts of
+    ``stored entries + row_cost * rows`` instead of equal numbers of rows, which
+    balances skewed rows (a few users with thousands of ratings)."""
     limit = numba.config.NUMBA_NUM_THREADS if max_threads is None else max_threads
     n_threads = int(min(limit, numba.config.NUMBA_NUM_THREADS, rows,
                         max(1, work // MIN_WORK_PER_THREAD)))
@@ -48,7 +48,8 @@ def run_rows(kernel, args, rows, work, max_threads=None, indptr=None):
     if indptr is None:
         bounds = [rows * i // n_threads for i in range(n_threads + 1)]
     else:
-        mass = np.asarray(indptr[:rows + 1], dtype=np.int64) + np.arange(rows + 1)
+        mass = (np.asarray(indptr[:rows + 1], dtype=np.float64)
+                + float(row_cost) * np.arange(rows + 1))
         cuts = np.searchsorted(mass, mass[-1] * np.arange(1, n_threads) / n_threads)
         bounds = [0, *(int(c) for c in cuts), rows]
     pool = _executor()
