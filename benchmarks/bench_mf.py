@@ -49,6 +49,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from functools import partial
 
@@ -59,8 +60,6 @@ from sparse_estimators.datasets import load_movielens_100k
 from sparse_estimators.decomposition import SparseMatrixFactorization
 from sparse_estimators.metrics import ndcg_at_k, precision_at_k
 from sparse_estimators.model_selection import train_test_split_interactions
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def median_time(fit, repeats):
@@ -303,15 +302,32 @@ def synthetic(n_users, n_items, nnz, seed=0):
 
 
 SCALE_CHILD = r"""
-import json, sys, time
+import gc, json, sys, time
 import numpy as np
-sys.path.insert(0, {here!r})
-from bench_mf import synthetic
-X = synthetic({n_users}, {n_items}, {nnz})
+import scipy.sparse as sp
+X = sp.load_npz({path!r}).tocsr()
 mode, k = {mode!r}, {k}
 if mode != "explicit":
     X.data[:] = 1.0
-import gc
+# warm-up (imports, cached machine code, thread pools) before the baseline
+if mode == "implicit ALS":
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1, "blas")
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    def fit(X, iters):
+        m = AlternatingLeastSquares(factors=k, iterations=iters, random_state=0,
+                                    alpha=40.0, regularization=0.01,
+                                    calculate_training_loss=False)
+        return m.fit(X, show_progress=False)
+else:
+    from sparse_estimators.decomposition import SparseMatrixFactorization as M
+    extra = dict(confidence_scale=39.0, alpha=0.01) if mode == "implicit" else dict()
+
+    def fit(X, iters):
+        return M(n_components=k, feedback=mode, max_iter=iters, tol=0, random_state=0,
+                 **extra).fit(X)
+fit(X[:1000], 1)
 gc.collect()
 
 def rss_kib(field):
@@ -321,25 +337,9 @@ def rss_kib(field):
 with open("/proc/self/clear_refs", "w") as f:   # reset the peak (VmHWM) to the current RSS
     f.write("5")
 base = rss_kib("VmRSS:")
-if mode == "implicit ALS":
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1, "blas")
-    from implicit.cpu.als import AlternatingLeastSquares
-    m = AlternatingLeastSquares(factors=k, iterations=1, random_state=0,
-                                calculate_training_loss=False)
-    m.fit(X[:1000], show_progress=False)
-    t = time.perf_counter()
-    m = AlternatingLeastSquares(factors=k, iterations=3, random_state=0, alpha=40.0,
-                                regularization=0.01, calculate_training_loss=False)
-    m.fit(X, show_progress=False)
-    per = (time.perf_counter() - t) / 3
-else:
-    from sparse_estimators.decomposition import SparseMatrixFactorization as M
-    M(n_components=k, feedback=mode, max_iter=1).fit(X[:1000])
-    t = time.perf_counter()
-    extra = dict(confidence_scale=39.0, alpha=0.01) if mode == "implicit" else {{}}
-    m = M(n_components=k, feedback=mode, max_iter=3, tol=0, random_state=0, **extra).fit(X)
-    per = (time.perf_counter() - t) / 3
+t = time.perf_counter()
+model = fit(X, 3)
+per = (time.perf_counter() - t) / 3
 peak = rss_kib("VmHWM:")
 print(json.dumps(dict(per_sweep=per, extra_mb=(peak - base) / 1024,
                       data_mb=(X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20)))
@@ -358,21 +358,29 @@ def run_scale(n_users, n_items, nnzs, k=32):
     print("|---:|---|---:|---:|---:|---:|")
     rows = []
     for nnz in nnzs:
-        for mode in modes:
-            code = SCALE_CHILD.format(here=HERE, n_users=n_users, n_items=n_items,
-                                      nnz=nnz, mode=mode, k=k)
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                 text=True)
-            if out.returncode:
-                print(out.stderr[-2000:], file=sys.stderr)
-                continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            factors = (n_users + n_items) * k * 4 / 2**20
-            name = "ours " + mode if mode != "implicit ALS" else "implicit ALS"
-            print(f"| {nnz:,} | {name} | {r['per_sweep']:.2f} | {r['extra_mb']:.0f} | "
-                  f"{r['data_mb']:.0f} | {factors:.0f} |", flush=True)
-            rows.append(dict(nnz=nnz, mode=mode, **r))
+        with tempfile.TemporaryDirectory() as tmp:
+            # built here and read back by each child, so that a child's baseline
+            # memory holds the data and nothing freed by the generator
+            path = os.path.join(tmp, "ratings.npz")
+            sp.save_npz(path, synthetic(n_users, n_items, nnz), compressed=False)
+            for mode in modes:
+                rows.extend(_scale_child(path, nnz, mode, k, n_users, n_items))
     return rows
+
+
+def _scale_child(path, nnz, mode, k, n_users, n_items):
+    """One fit in a new process; returns its row of the table (or none on failure)."""
+    code = SCALE_CHILD.format(path=path, mode=mode, k=k)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode:
+        print(out.stderr[-2000:], file=sys.stderr)
+        return []
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    factors = (n_users + n_items) * k * 4 / 2**20
+    name = "ours " + mode if mode != "implicit ALS" else "implicit ALS"
+    print(f"| {nnz:,} | {name} | {r['per_sweep']:.2f} | {r['extra_mb']:.0f} | "
+          f"{r['data_mb']:.0f} | {factors:.0f} |", flush=True)
+    return [dict(nnz=nnz, mode=mode, **r)]
 
 
 def main():

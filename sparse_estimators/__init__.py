@@ -7,7 +7,8 @@ Subpackages are imported on demand::
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["datasets", "decomposition", "linear_model", "sparsity", "utils", "__version__"]
+__all__ = ["datasets", "decomposition", "linear_model", "metrics", "model_selection",
+           "sparsity", "utils", "__version__"]
 
 
 def __getattr__(name):

@@ -103,3 +103,25 @@ def test_demo_model_is_the_estimator(capsys):
     assert X.shape == (442, 4753) and len(names) == 4753
     m = LassoCV(cv=3, alphas=10).fit(X, y)
     assert np.count_nonzero(m.coef_) < X.shape[1]
+
+
+def _have_recbole():
+    from sparse_estimators.datasets import _movielens
+
+    try:
+        _movielens._movielens_100k_dir()
+    except (ImportError, FileNotFoundError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _have_recbole(), reason="needs `pip install --no-deps recbole`")
+@pytest.mark.parametrize("feedback", ["explicit", "implicit"])
+def test_recommend_command(feedback, capsys):
+    assert main(["recommend", "--feedback", feedback, "-n", "3", "--user", "5"]) == 0
+    out = capsys.readouterr().out
+    assert ("held-out RMSE" in out) == (feedback == "explicit")
+    lines = out.split("top 3 unseen movies for user")[1].strip().splitlines()[1:]
+    assert len(lines) == 3 and all("(19" in line for line in lines)   # titles with years
+    assert main(["recommend", "--user", "100000"]) == 2
+    assert "--user must be in" in capsys.readouterr().err

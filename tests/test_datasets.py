@@ -259,6 +259,13 @@ def test_movielens_reader_on_tiny_files(tmp_path, monkeypatch):
     np.testing.assert_array_equal(ml.user_age, [31.0, 45.0])
     assert list(ml.user_gender) == ["F", "M"]
     assert list(ml.user_occupation) == ["writer", "other"]
+    assert list(ml.item_titles) == ["", ""]          # no item file: empty titles
+    (data_dir / "ml-100k.item").write_text(
+        "item_id:token\tmovie_title:token_seq\trelease_year:token\n"
+        "7\tSeven\t1995\n"
+        "3\tThree\t\n"
+    )
+    assert list(load_movielens_100k().item_titles) == ["Three", "Seven (1995)"]
     X, y = load_movielens_age(binary=True)
     np.testing.assert_array_equal(X.toarray(), [[0, 1], [1, 1]])
     np.testing.assert_array_equal(y, [31.0, 45.0])
@@ -294,6 +301,8 @@ def test_load_movielens_100k():
     i = list(ml.user_ids).index("196")
     j = list(ml.item_ids).index("242")
     assert R[i, j] == 3.0 and T[i, j] == 881250949.0
+    assert ml.item_titles.shape == (1682,)
+    assert ml.item_titles[list(ml.item_ids).index("1")] == "Toy Story (1995)"
     # Every user rated at least 20 movies in MovieLens-100k.
     assert np.diff(R.indptr).min() >= 20
 

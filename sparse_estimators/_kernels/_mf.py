@@ -44,7 +44,8 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
     Parameters (arrays are read-only except ``X``)
     ----------
     indptr, indices : CSR structure of the observed entries (rows of ``X`` x rows of ``Y``).
-    ct, cm : per observed entry, ``c_ui p_ui`` and ``c_ui - c0``.
+    ct, cm : per observed entry, ``c_ui p_ui`` and ``c_ui - c0``; a ``cm`` of length
+        1 is the same for every entry (explicit feedback: 1).
     X : (n_rows, K) factors updated in place; Y : (n_cols, K) fixed factors.
     S : (K, K) ``c0 Y^T Y`` (ignored when ``c0 == 0``).
     free : int array, the coordinates of ``X`` to update, in that order.
@@ -89,6 +90,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
     sx = np.zeros(K, dt)             # S x_u, kept current as x_u changes
     zero = sx[:1].sum() * 0
     implicit = c0 != 0.0
+    per_entry = 1 if cm.shape[0] > 1 else 0
     loss = 0.0
     for u in range(r0, r1):
         start = indptr[u]
@@ -106,7 +108,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
         # constant e: b = sum_j c p y_jf needs no pass over its entries
         weighted = False
         for j in range(n_u):
-            if cm[start + j] != 0.0:
+            if cm[(start + j) * per_entry] != 0.0:
                 weighted = True
                 break
         for f in range(K):
@@ -115,7 +117,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
         if weighted:
             for j in range(n_u):
                 i = indices[start + j]
-                wj = cm[start + j]
+                wj = cm[(start + j) * per_entry]
                 w[j] = wj
                 acc = zero
                 for f in range(K):
@@ -195,7 +197,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
                 r = 0.0
                 for f in range(K):
                     r += X[u, f] * Y[i, f]
-                loss += cm[start + j] * r * r - 2.0 * ct[start + j] * r
+                loss += cm[(start + j) * per_entry] * r * r - 2.0 * ct[start + j] * r
     return loss
 
 

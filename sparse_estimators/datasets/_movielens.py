@@ -100,6 +100,19 @@ def _sorted_tokens(tokens):
     return sorted(uniq)
 
 
+def _item_titles(path, item_ids):
+    """``"title (year)"`` per item id, ``""`` for ids the item file lacks."""
+    if not path.is_file():
+        return np.asarray([""] * len(item_ids), dtype=str)
+    items = _read_atomic_file(path)
+    tokens = _require(items, "item_id", path)
+    titles = items.get("movie_title", [""] * len(tokens))
+    years = items.get("release_year", [""] * len(tokens))
+    by_id = {t: (f"{title} ({year})" if year.strip() else title)
+             for t, title, year in zip(tokens, titles, years)}
+    return np.asarray([by_id.get(t, "") for t in item_ids], dtype=str)
+
+
 def load_movielens_100k(*, return_user_features=False):
     """Load the MovieLens-100k ratings as a sparse user x item matrix.
 
@@ -134,6 +147,9 @@ def load_movielens_100k(*, return_user_features=False):
             Original user tokens in row order (sorted numerically).
         item_ids : ndarray of str of shape (1682,)
             Original item tokens in column order (sorted numerically).
+        item_titles : ndarray of str of shape (1682,)
+            Movie title of each column with its release year, e.g.
+            ``"Toy Story (1995)"`` (``""`` where the item file has none).
         user_age : ndarray of float64 of shape (943,)
             Age of each user (NaN if unknown).  Only with
             ``return_user_features=True``.
@@ -159,6 +175,8 @@ def load_movielens_100k(*, return_user_features=False):
     ((943, 1682), 100000)
     >>> ml.user_age[:3]
     array([24., 53., 23.])
+    >>> str(ml.item_titles[0])
+    'Toy Story (1995)'
     """
     data_dir = _movielens_100k_dir()
     inter_path = data_dir / "ml-100k.inter"
@@ -204,6 +222,7 @@ def load_movielens_100k(*, return_user_features=False):
         timestamps=timestamps,
         user_ids=np.asarray(user_ids, dtype=str),
         item_ids=np.asarray(item_ids, dtype=str),
+        item_titles=_item_titles(data_dir / "ml-100k.item", item_ids),
         DESCR=(
             "MovieLens-100k (GroupLens): 100,000 ratings (1-5) from 943 users "
             "on 1682 movies, as shipped in the recbole wheel "

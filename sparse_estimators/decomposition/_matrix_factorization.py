@@ -250,17 +250,25 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         return X
 
     def _entries(self, X):
-        """``c p`` and ``c - c0`` of each stored entry (confidence ``c``, target ``p``)
-        and the constant ``sum c p^2``."""
+        """``c p`` and ``c - c0`` of each stored entry (confidence ``c``, target ``p``;
+        ``c - c0`` as one value for all entries when it is constant) and the constant
+        ``sum c p^2``, all without a float64 temporary of size nnz for float32 data."""
         data = X.data
         if self._implicit:
-            r = data.astype(np.float64)
-            raw = np.log1p(r) if self.confidence == "log" else r
-            conf = 1.0 + self.confidence_scale * raw        # target p = 1
-            return conf.astype(X.dtype), (conf - 1.0).astype(X.dtype), float(conf.sum())
-        target = data.astype(np.float64) - self.global_mean_
-        return (target.astype(X.dtype), np.ones_like(data),
-                float(np.dot(target, target)))
+            conf = np.log1p(data) if self.confidence == "log" else data.copy()
+            conf *= self.confidence_scale
+            if self.confidence_scale == 0:
+                cm = np.zeros(1, dtype=X.dtype)
+            else:
+                cm = conf.copy()
+            conf += 1.0                                    # target p = 1
+            return conf, cm, float(np.sum(conf, dtype=np.float64))
+        target = data - np.asarray(self.global_mean_, dtype=X.dtype)
+        # sum of squares in float64, a million entries at a time
+        step = 1 << 20
+        const = sum(float(np.dot(c, c)) for c in (
+            target[i:i + step].astype(np.float64) for i in range(0, target.size, step)))
+        return target, np.ones(1, dtype=X.dtype), const
 
     def _layout(self, dtype):
         """Column layout of the augmented factors ``[W | b_u | 1]`` / ``[H | 1 | c_i]``
@@ -385,9 +393,11 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
                              if "global" in self._bias_parts else 0.0)
         ct, cm, const = self._entries(X)
         users = self._side("user", X.indptr, X.indices, ct, cm, dtype)
-        t_indptr, t_indices, t_ct, t_cm = transpose_side(
-            X.indptr, X.indices, X.shape[1], ct, cm)
-        items = self._side("item", t_indptr, t_indices, t_ct, t_cm, dtype)
+        per_entry = (ct, cm) if cm.shape[0] > 1 else (ct,)
+        t_indptr, t_indices, *t_vals = transpose_side(X.indptr, X.indices, X.shape[1],
+                                                      *per_entry)
+        t_cm = t_vals[1] if cm.shape[0] > 1 else cm
+        items = self._side("item", t_indptr, t_indices, t_vals[0], t_cm, dtype)
 
         rng = check_random_state(self.random_state)
         k = self.n_components
@@ -396,7 +406,9 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         U = np.zeros((X.shape[0], K), dtype=dtype)
         V = np.zeros((X.shape[1], K), dtype=dtype)
         for F, side in ((U, "user"), (V, "item")):
-            F[:, :k] = rng.normal(scale=std, size=(F.shape[0], k))
+            for r0 in range(0, F.shape[0], 1 << 16):     # bounded float64 temporaries
+                block = F[r0:r0 + (1 << 16), :k]
+                block[:] = rng.normal(scale=std, size=block.shape)
             if self.nonnegative:
                 np.abs(F[:, :k], out=F[:, :k])
             for col in self._ones_columns(side):
