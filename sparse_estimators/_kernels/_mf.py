@@ -31,9 +31,40 @@ can split rows over threads (:func:`sparse_estimators.utils._parallel.run_rows`)
 """
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ._prox import prox_enet
+
+#: Entries ahead whose factor row the gather loops prefetch: the rows of the other
+#: side are read in random order, from DRAM once they outgrow the caches (a million
+#: users x 32 float32 factors). 8 to 16 ahead makes such a gather 2.5x faster.
+PREFETCH_AHEAD = 12
+
+
+@intrinsic
+def _prefetch_row(typingctx, arr, i):
+    """Hint the CPU to fetch row ``i`` of the C-contiguous 2-D ``arr`` into the
+    cache (``llvm.prefetch``, read, high locality); no effect on results."""
+    sig = types.void(arr, i)
+
+    def codegen(context, builder, signature, args):
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        row = context.cast(builder, args[1], idxty, types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [row, zero])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
+                          ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
@@ -91,6 +122,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
     zero = sx[:1].sum() * 0
     implicit = c0 != 0.0
     per_entry = 1 if cm.shape[0] > 1 else 0
+    nnz_end = indptr[r1]
     loss = 0.0
     for u in range(r0, r1):
         start = indptr[u]
@@ -116,6 +148,8 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
             b0[f] = zero
         if weighted:
             for j in range(n_u):
+                if start + j + PREFETCH_AHEAD < nnz_end:
+                    _prefetch_row(Y, indices[start + j + PREFETCH_AHEAD])
                 i = indices[start + j]
                 wj = cm[(start + j) * per_entry]
                 w[j] = wj
@@ -133,6 +167,8 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
                     Yt[f, j] = zero
         else:
             for j in range(n_u):
+                if start + j + PREFETCH_AHEAD < nnz_end:
+                    _prefetch_row(Y, indices[start + j + PREFETCH_AHEAD])
                 i = indices[start + j]
                 cj = ct[start + j]
                 for f in range(K):
@@ -193,6 +229,8 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
                 break
         if want_loss:
             for j in range(n_u):
+                if start + j + PREFETCH_AHEAD < nnz_end:
+                    _prefetch_row(Y, indices[start + j + PREFETCH_AHEAD])
                 i = indices[start + j]
                 r = 0.0
                 for f in range(K):
@@ -205,8 +243,11 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
 def mf_predict_entries(indptr, indices, X, Y, offset, out, r0, r1):
     """``out[k] = offset + X[u] . Y[indices[k]]`` for the stored entries of rows ``r0 .. r1``."""
     K = X.shape[1]
+    nnz_end = indptr[r1]
     for u in range(r0, r1):
         for k in range(indptr[u], indptr[u + 1]):
+            if k + PREFETCH_AHEAD < nnz_end:
+                _prefetch_row(Y, indices[k + PREFETCH_AHEAD])
             i = indices[k]
             acc = offset
             for f in range(K):
@@ -295,3 +336,47 @@ def mf_topk_rows(X, Y, rows, excl_indptr, excl_indices, offset, item_offset, n_t
             heap_idx[0] = heap_idx[size]
             _sift_down(heap_val, heap_idx, 0, size)
     return 0
+
+
+@njit(cache=True, nogil=True)
+def csr_transpose(indptr, indices, n_cols, a, b, t_indptr, t_indices, t_a, t_b):
+    """The transpose of a CSR structure with two per-entry arrays, by a counting
+    sort in O(nnz + n_cols).
+
+    Fills ``t_indptr`` (n_cols + 1), ``t_indices`` (the row of each entry of the
+    transpose, increasing within a column) and ``t_a`` / ``t_b`` (``a`` / ``b``
+    permuted to the transpose's order; a ``b`` of length 1 is not per-entry and
+    ``t_b`` is left alone).
+    """
+    n_rows = indptr.shape[0] - 1
+    per_entry_b = b.shape[0] > 1
+    t_indptr[:] = 0
+    for k in range(indptr[n_rows]):
+        t_indptr[indices[k] + 1] += 1
+    for c in range(n_cols):
+        t_indptr[c + 1] += t_indptr[c]
+    nxt = t_indptr[:n_cols].copy()
+    for u in range(n_rows):
+        for k in range(indptr[u], indptr[u + 1]):
+            c = indices[k]
+            pos = nxt[c]
+            nxt[c] = pos + 1
+            t_indices[pos] = u
+            t_a[pos] = a[k]
+            if per_entry_b:
+                t_b[pos] = b[k]
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def mf_penalty(F, free, l2, l1, reg_scale):
+    """``sum_u reg_scale[u] sum_{f in free} (l2_f / 2 F_uf^2 + l1_f |F_uf|)`` in float64."""
+    total = 0.0
+    for u in range(F.shape[0]):
+        row = 0.0
+        for q in range(free.shape[0]):
+            f = free[q]
+            x = float(F[u, f])
+            row += 0.5 * l2[f] * x * x + l1[f] * abs(x)
+        total += reg_scale[u] * row
+    return total

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels._mf import mf_cd_rows, mf_predict_entries, mf_topk_rows
+from .._kernels._mf import (
+    csr_transpose,
+    mf_cd_rows,
+    mf_penalty,
+    mf_predict_entries,
+    mf_topk_rows,
+)
 from ..utils._parallel import run_rows, single_threaded_blas
 
 
@@ -34,31 +40,22 @@ class Side:
         return self.indptr.shape[0] - 1
 
 
-def transpose_side(indptr, indices, n_cols, *values):
-    """CSR structure of the transpose and ``values`` permuted to follow it.
-
-    A stable counting sort by column: O(nnz + n_cols), and the row indices of each
-    column come out sorted.
-    """
+def transpose_side(indptr, indices, n_cols, ct, cm):
+    """CSR structure of the transpose with ``ct`` and ``cm`` permuted to follow it
+    (``cm`` of length 1 is shared, not permuted); a counting sort in
+    O(nnz + n_cols), whose row indices come out sorted within each column."""
     nnz = indices.shape[0]
-    counts = np.bincount(indices, minlength=n_cols)
-    t_indptr = np.zeros(n_cols + 1, dtype=indptr.dtype)
-    np.cumsum(counts, out=t_indptr[1:])
-    order = np.argsort(indices, kind="stable")
-    rows = np.repeat(np.arange(indptr.shape[0] - 1, dtype=indices.dtype), np.diff(indptr))
-    t_indices = rows[order]
-    assert t_indices.shape[0] == nnz
-    return (t_indptr, t_indices, *(v[order] for v in values))
+    t_indptr = np.empty(n_cols + 1, dtype=indptr.dtype)
+    t_indices = np.empty(nnz, dtype=indices.dtype)
+    t_ct = np.empty_like(ct)
+    t_cm = np.empty_like(cm) if cm.shape[0] > 1 else cm
+    csr_transpose(indptr, indices, n_cols, ct, cm, t_indptr, t_indices, t_ct, t_cm)
+    return t_indptr, t_indices, t_ct, t_cm
 
 
 def penalty(F, side):
     """The penalty of the factors ``F`` of one side."""
-    cols = side.free
-    Fc = F if np.array_equal(cols, np.arange(F.shape[1])) else F[:, cols]
-    per_row = 0.5 * (Fc * Fc) @ side.l2[cols]
-    if np.any(side.l1[cols]):
-        per_row += np.abs(Fc) @ side.l1[cols]
-    return float(per_row @ side.reg_scale)
+    return float(mf_penalty(F, side.free, side.l2, side.l1, side.reg_scale))
 
 
 def gram(F):
