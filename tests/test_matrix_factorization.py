@@ -420,3 +420,20 @@ def test_implicit_score_is_ndcg_of_unseen_recommendations():
     mf = MF(n_components=3, feedback="implicit", random_state=0).fit(train)
     rec, _ = mf.recommend(np.arange(60), n=10)
     assert mf.score(test) == pytest.approx(ndcg_at_k(test, rec, k=10))
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_transpose_side_matches_scipy(index_dtype):
+    from sparse_estimators._solvers._mf import transpose_side
+
+    X = sp.random(70, 45, density=0.2, random_state=0, format="csr")
+    X.indices, X.indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
+    other = np.arange(X.nnz, dtype=float)
+    t_indptr, t_indices, t_a, t_b = transpose_side(X.indptr, X.indices, 45, X.data, other)
+    T = X.tocsc()
+    assert_array_equal(t_indptr, T.indptr)
+    assert_array_equal(t_indices, T.indices)
+    assert_array_equal(t_a, T.data)
+    assert_array_equal(X.data[t_b.astype(int)], T.data)     # the same permutation
+    shared = np.ones(1)
+    assert transpose_side(X.indptr, X.indices, 45, X.data, shared)[3] is shared
