@@ -24,7 +24,10 @@ from the ``recbole`` wheel), split at random 80/20 over the ratings
    precision@10 and NDCG@10 of the top-10 unseen items by this library's
    ``metrics`` (same function for both), the same precision by
    ``implicit.evaluation.precision_at_k`` (which divides by ``min(10, |relevant|)``),
-   and the time per iteration (fit time / 15, median over the seeds).
+   and the time per iteration (fit time / 15, median over the seeds; the fits of
+   the libraries are interleaved so that they share the machine's noise, each
+   after a 0.3 s pause: implicit's OpenMP threads keep spinning after a fit and
+   slow down the next one, whichever library it is).
    implicit's confidence is ``alpha * r``; ours ``1 + confidence_scale * r``, so the
    grid value ``a`` maps to ``alpha=a`` and ``confidence_scale=a-1``, the same
    model. Both run on all cores (implicit with BLAS on one thread, as its
@@ -42,6 +45,7 @@ from the ``recbole`` wheel), split at random 80/20 over the ratings
 Usage::
 
     python benchmarks/bench_mf.py [--quick] [--parts explicit,implicit,scale]
+    python benchmarks/bench_mf.py --parts scale --scale-nnz 1e8
 """
 
 import argparse
@@ -64,8 +68,12 @@ from sparse_estimators.model_selection import train_test_split_interactions
 
 
 def median_time(fit, repeats):
+    """Median wall time of ``repeats`` calls, each after a 0.3 s pause: OpenMP
+    (implicit) and OpenBLAS threads keep spinning after a parallel region and slow
+    down whatever runs next."""
     times, out = [], None
     for _ in range(repeats):
+        time.sleep(0.3)
         t = time.perf_counter()
         out = fit()
         times.append(time.perf_counter() - t)
@@ -241,10 +249,11 @@ def run_implicit(n_seeds, ks):
                                                   sub, users), 10)
                     for lib in selectors])
         conf, reg = max(val, key=val.get)
-        for lib, dtype in libs.items():
+        for dtype in libs.values():
             _fit(dtype, P, k, conf, reg)                  # warm-up
-            runs = []
-            for seed in range(n_seeds):
+        runs = {lib: [] for lib in libs}
+        for seed in range(n_seeds):
+            for lib, dtype in libs.items():               # interleaved: same noise for all
                 t, model = median_time(partial(_fit, dtype, P, k, conf, reg, seed), 1)
                 rec = _recs(dtype, model, P, users)
                 if dtype is None:
@@ -252,10 +261,11 @@ def run_implicit(n_seeds, ks):
                     ip = imp_p(model, P, T, K=10, show_progress=False)
                 else:
                     ip = _implicit_metric_of_ours(model, P, T)
-                runs.append((precision_at_k(T, rec, 10), ndcg_at_k(T, rec, 10), ip, t))
-            runs = np.array(runs)
-            rows.append(dict(lib=lib, k=k, conf=conf, reg=reg, runs=runs,
-                             ms_per_iter=1e3 * float(np.median(runs[:, 3])) / ITERS))
+                runs[lib].append((precision_at_k(T, rec, 10), ndcg_at_k(T, rec, 10), ip, t))
+        for lib in libs:
+            r = np.array(runs[lib])
+            rows.append(dict(lib=lib, k=k, conf=conf, reg=reg, runs=r,
+                             ms_per_iter=1e3 * float(np.median(r[:, 3])) / ITERS))
     print("\n## Implicit feedback, MovieLens-100k ratings >= 4, 80/20 (seed 0), "
           f"{ITERS} iterations, {n_seeds} initialisation seeds (mean +- sd)\n")
     print("| library | k | conf (a) | L2 | p@10 | NDCG@10 | p@10 (implicit's definition) "
@@ -394,6 +404,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--parts", default="explicit,implicit,scale")
+    ap.add_argument("--scale-nnz", default=None,
+                    help="comma-separated stored ratings of the scale part "
+                         "(default 1e7,3e7; 1e6 with --quick), e.g. 1e8 (~12 GB)")
     args = ap.parse_args()
     parts = args.parts.split(",")
     import numba
@@ -415,7 +428,10 @@ def main():
     if "implicit" in parts:
         run_implicit(2 if args.quick else 5, (64,) if args.quick else (64, 100))
     if "scale" in parts:
-        if args.quick:
+        if args.scale_nnz:
+            nnzs = tuple(int(float(v)) for v in args.scale_nnz.split(","))
+            run_scale(1_000_000, 100_000, nnzs)
+        elif args.quick:
             run_scale(100_000, 10_000, (1_000_000,))
         else:
             run_scale(1_000_000, 100_000, (10_000_000, 30_000_000))
