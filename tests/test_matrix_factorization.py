@@ -437,3 +437,44 @@ def test_transpose_side_matches_scipy(index_dtype):
     assert_array_equal(X.data[t_b.astype(int)], T.data)     # the same permutation
     shared = np.ones(1)
     assert transpose_side(X.indptr, X.indices, 45, X.data, shared)[3] is shared
+
+
+def test_feature_names_and_pandas_output():
+    pd = pytest.importorskip("pandas")
+    R = planted(noise=0.2)[0]
+    mf = MF(n_components=3, random_state=0).fit(R)
+    assert list(mf.get_feature_names_out()) == [
+        "sparsematrixfactorization0", "sparsematrixfactorization1",
+        "sparsematrixfactorization2"]
+    out = mf.set_output(transform="pandas").transform(R[:4])
+    assert isinstance(out, pd.DataFrame) and out.shape == (4, 3)
+
+
+def test_float32_fold_in_matches_float64():
+    R = planted(noise=0.2)[0]
+    mf64 = MF(n_components=3, random_state=0).fit(R)
+    mf32 = MF(n_components=3, random_state=0).fit(R.astype(np.float32))
+    assert_allclose(mf32.transform(R.astype(np.float32)), mf64.transform(R),
+                    rtol=1e-3, atol=1e-3)
+
+
+def test_recommend_pads_past_the_number_of_items():
+    X = implicit_counts(n_users=20, n_items=8, density=0.3)
+    mf = MF(n_components=2, feedback="implicit", random_state=0).fit(X)
+    items, scores = mf.recommend(0, n=12, filter_seen=False)
+    assert items.shape == (12,) and np.all(items[8:] == -1)
+    assert np.all(np.isneginf(scores[8:])) and sorted(items[:8]) == list(range(8))
+    sim, _ = mf.similar_items(0, n=10)
+    assert sim.shape == (10,) and np.all(sim[7:] == -1)
+
+
+def test_objective_is_independent_of_the_thread_split(monkeypatch):
+    from sparse_estimators.utils import _parallel
+
+    X = implicit_counts(n_users=300, n_items=80, density=0.2)
+    ref = MF(n_components=8, feedback="implicit", max_iter=5, tol=0, random_state=0).fit(X)
+    monkeypatch.setattr(_parallel, "MIN_WORK_PER_THREAD", 1)   # force a split
+    split = MF(n_components=8, feedback="implicit", max_iter=5, tol=0,
+               random_state=0).fit(X)
+    assert_array_equal(split.objective_, ref.objective_)
+    assert_array_equal(split.user_factors_, ref.user_factors_)

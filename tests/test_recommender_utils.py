@@ -124,3 +124,16 @@ def test_leave_k_out_random_and_by_time():
         leave_k_out_split(X, timestamps=X[:, :-1])
     with pytest.raises(ValueError, match="k must be"):
         leave_k_out_split(X, k=0)
+
+
+def test_leave_k_out_duplicates_take_their_latest_time():
+    rows, cols = np.array([0, 0, 0, 0]), np.array([1, 2, 1, 3])
+    X = sp.csr_matrix((np.ones(4), (rows, cols)), shape=(1, 4))   # (0, 1) twice: summed
+    X_dup = sp.coo_matrix((np.ones(4), (rows, cols)), shape=(1, 4))
+    T = sp.coo_matrix((np.array([5.0, 6.0, 9.0, 7.0]), (rows, cols)), shape=(1, 4))
+    train, test = leave_k_out_split(X_dup, k=1, timestamps=T)
+    assert_array_equal(test.indices, [1])          # time max(5, 9) = 9 is the latest
+    assert test.data[0] == 2.0 and train.nnz == 2
+    assert abs(train + test - X).max() == 0
+    with pytest.raises(TypeError, match="timestamps"):
+        leave_k_out_split(X, timestamps=np.ones((1, 4)))

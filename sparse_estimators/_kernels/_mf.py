@@ -21,7 +21,7 @@ by cyclic exact minimisation over the free coordinates ``f``:
   the element-wise ALS of He, Zhang, Kan & Chua (2016): ``O(n_u K + K^2)`` per row
   and pass instead of ``O(n_u K^2 + K^3)`` for an exact ALS solve.
 
-Coordinate ``f`` solves ``a w^2/2 - b w + l1 |w|`` with
+Coordinate ``f`` solves ``a w^2/2 - b w + s_u l1_f |w|`` with
 ``a = sum_obs (c - c0) y_f^2 + S_ff + s_u l2_f`` and
 ``b = sum_obs (c p - (c - c0) r_ui) y_f + a_data x_f - (S x)_f + S_ff x_f``, where
 ``r_ui`` is the current prediction and ``a_data`` the data part of ``a``.
@@ -69,7 +69,7 @@ def _prefetch_row(typingctx, arr, i):
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
-               reg_scale, n_pass, tol, want_loss, r0, r1):
+               reg_scale, n_pass, tol, row_loss, r0, r1):
     """Coordinate-descent passes over ``X[u, free]`` for the rows ``u in r0 .. r1``.
 
     Parameters (arrays are read-only except ``X``)
@@ -84,15 +84,12 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
     reg_scale : (n_rows,) multiplier of the penalties of each row.
     n_pass, tol : at most ``n_pass`` passes per row, stopping early once a pass
         moves no coordinate by more than ``tol`` times the largest ``|x_uf|``.
-    want_loss : whether to compute the return value (one more ``O(n_u K)`` per row).
-
-    Returns
-    -------
-    loss : float
-        ``sum_obs ((c - c0) r^2 - 2 c p r)`` at the final ``X`` over these rows, with
-        ``r`` the prediction: twice the observed part of the data fit up to the
-        constant ``sum_obs c p^2``, so the caller gets the objective without
-        another pass over the data (0 without ``want_loss``).
+    row_loss : (n_rows,) float64 receiving, per row, ``sum_obs ((c - c0) r^2 - 2 c p r)``
+        at the final ``X`` (``r`` the prediction): twice the observed part of the
+        data fit up to the constant ``sum_obs c p^2``, so the caller gets the
+        objective without another pass over the data, summed in the same order
+        whatever the split over threads. Length 0: not computed (saves
+        ``O(n_u K)`` per row).
 
     Notes
     -----
@@ -123,7 +120,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
     implicit = c0 != 0.0
     per_entry = 1 if cm.shape[0] > 1 else 0
     nnz_end = indptr[r1]
-    loss = 0.0
+    want_loss = row_loss.shape[0] > 0
     for u in range(r0, r1):
         start = indptr[u]
         n_u = indptr[u + 1] - start
@@ -228,6 +225,7 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
             if max_delta <= tol * max_x:
                 break
         if want_loss:
+            loss = 0.0
             for j in range(n_u):
                 if start + j + PREFETCH_AHEAD < nnz_end:
                     _prefetch_row(Y, indices[start + j + PREFETCH_AHEAD])
@@ -236,7 +234,8 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
                 for f in range(K):
                     r += X[u, f] * Y[i, f]
                 loss += cm[(start + j) * per_entry] * r * r - 2.0 * ct[start + j] * r
-    return loss
+            row_loss[u] = loss
+    return 0
 
 
 @njit(cache=True, nogil=True)

@@ -77,16 +77,17 @@ def half_sweep(side, X, Y, c0, n_pass=1, tol=0.0, gram_Y=None, want_loss=False):
     else:
         S = np.zeros((1, 1), dtype=X.dtype)
     n = side.n_rows
+    row_loss = np.zeros(n if want_loss else 0)
     args = (side.indptr, side.indices, side.ct, side.cm, X, Y, S, float(c0),
             side.free, side.l2, side.l1, side.positive, side.reg_scale, int(n_pass),
-            float(tol), bool(want_loss))
+            float(tol), row_loss)
     K = X.shape[1]
     work = (side.indices.shape[0] + n * K) * K * n_pass
     # a row costs O(n_u K) for its entries plus O(K^2) on its own (measured: a row
     # weighs about K / 3 entries)
     row_cost = K // 3 + 1
-    return float(sum(run_rows(mf_cd_rows, args, n, work, indptr=side.indptr,
-                              row_cost=row_cost)))
+    run_rows(mf_cd_rows, args, n, work, indptr=side.indptr, row_cost=row_cost)
+    return float(row_loss.sum())
 
 
 def alternating_cd(users, items, X, Y, c0, const, max_iter, tol, callback=None):

@@ -21,6 +21,21 @@ def _as_canonical_csr(X, name="X"):
     return X
 
 
+def _latest_per_position(T):
+    """``T`` as canonical CSR where a duplicated position keeps its largest value
+    (its latest time), not the sum of its values as scipy's canonical form would."""
+    C = sp.coo_matrix(T)
+    order = np.lexsort((C.col, C.row))
+    r, c, d = C.row[order], C.col[order], C.data[order]
+    if r.size:
+        first = np.flatnonzero(np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])])
+        d = np.maximum.reduceat(d, first)
+        r, c = r[first], c[first]
+    out = sp.csr_matrix((d, (r, c)), shape=T.shape)
+    out.sort_indices()
+    return out
+
+
 def _split_by_mask(X, test):
     """Two CSR matrices of X's shape holding the entries outside / inside ``test``."""
     rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
@@ -90,6 +105,8 @@ def leave_k_out_split(X, k=1, *, timestamps=None, min_train=1, random_state=None
         Time of each entry, with exactly X's stored positions (as returned by
         :func:`sparse_estimators.datasets.load_movielens_100k`); the latest ``k``
         entries are held out (ties broken at random). ``None``: random entries.
+        Duplicated positions are summed in ``X`` (scipy's convention) and take
+        their latest time here.
     min_train : int, default=1
         Entries each user keeps in the train matrix: a user with fewer than
         ``k + min_train`` entries holds out only what exceeds ``min_train``.
@@ -117,7 +134,10 @@ def leave_k_out_split(X, k=1, *, timestamps=None, min_train=1, random_state=None
     if timestamps is None:
         key = noise
     else:
-        T = _as_canonical_csr(timestamps, "timestamps")
+        if not sp.issparse(timestamps):
+            raise TypeError("timestamps must be a sparse matrix with X's stored "
+                            f"positions, got {type(timestamps).__name__}.")
+        T = _latest_per_position(timestamps)
         if (T.shape != X.shape or T.nnz != X.nnz or not np.array_equal(T.indptr, X.indptr)
                 or not np.array_equal(T.indices, X.indices)):
             raise ValueError("timestamps must have exactly the stored positions of X.")
