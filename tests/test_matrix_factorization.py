@@ -410,6 +410,9 @@ def test_grid_search_over_users_with_held_out_entries():
     h = held[40:]
     expected = -np.sqrt(np.mean((pred[h.nonzero()] - h.data) ** 2))
     assert mf.score(known[40:], h) == pytest.approx(expected)
+    # scoring other users without their held-out entries says how to do it
+    with pytest.raises(ValueError, match=r"GridSearchCV\(\.\.\.\)\.fit\(X_known, y_held_out\)"):
+        mf.score(known[40:70])
 
 
 def test_implicit_score_is_ndcg_of_unseen_recommendations():

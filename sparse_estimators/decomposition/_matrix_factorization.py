@@ -602,7 +602,17 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             seen = known
         else:
             held = self._validate_query(X)
-            idx = self._user_index(None, held.shape[0])
+            n_users = self.user_factors_.shape[0]
+            if held.shape[0] != n_users:
+                raise ValueError(
+                    f"score(X) reads X as held-out entries of the {n_users} fitted users "
+                    f"(row u is user u), but X has {held.shape[0]} rows. To score other "
+                    "users (a cross-validation fold of users), pass their known "
+                    "interactions as X and their held-out entries as y: "
+                    "score(X_known, y_held_out), and in a search "
+                    "GridSearchCV(...).fit(X_known, y_held_out) (see "
+                    "sparse_estimators.model_selection.train_test_split_interactions).")
+            idx = np.arange(n_users)
             W, b = self.user_factors_[idx], self.user_bias_[idx]
             seen = self._seen
         if held.nnz == 0:
