@@ -128,6 +128,14 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         ``'random'`` visits the working set in a new random permutation each epoch.
     verbose : int, default=0
         Print the gap at each outer (working-set) iteration.
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
+        CuPy (``X`` and ``X^T`` as cuSPARSE CSR, implicit centring, the duality gap
+        as the stopping rule and the only host sync; see
+        :mod:`sparse_estimators.gpu`); ``max_iter`` then counts FISTA iterations,
+        and ``selection`` / ``random_state`` do not apply. ``"auto"`` takes the GPU
+        when CuPy and a device are there and the CPU otherwise; ``"gpu"`` without
+        them raises an error saying what is missing.
 
     Attributes
     ----------
@@ -175,11 +183,12 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         "random_state": ["random_state"],
         "selection": [StrOptions({"cyclic", "random"})],
         "verbose": ["verbose"],
+        "device": [StrOptions({"cpu", "gpu", "auto"})],
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=1000,
                  copy_X=True, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic", verbose=0):
+                 random_state=None, selection="cyclic", verbose=0, device="cpu"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -191,10 +200,11 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         self.random_state = random_state
         self.selection = selection
         self.verbose = verbose
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by coordinate descent.
+        """Fit the model by coordinate descent (or FISTA with ``device="gpu"``).
 
         Parameters
         ----------
@@ -221,7 +231,6 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                              multi_output=True, y_numeric=True)
         y = check_array(y, dtype=X.dtype, ensure_2d=False, copy=False)
         sw = normalized_sample_weight(sample_weight, X)
-        design = Design(X, sw, self.fit_intercept)
         Y = y[:, None] if y.ndim == 1 else y
         n_targets = Y.shape[1]
         n_features = X.shape[1]
@@ -231,6 +240,13 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             prev = np.atleast_2d(self.coef_)
             if prev.shape == coef.shape:
                 coef[:] = prev
+        if self.device != "cpu":
+            from ..gpu import resolve_device  # only now: the GPU path is optional
+
+            backend = resolve_device(self.device)
+            if backend is not None:
+                return self._fit_device(backend, X, Y, y.ndim, sw, coef)
+        design = Design(X, sw, self.fit_intercept)
         shuffle, seed = _seed(self.selection, self.random_state)
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
@@ -249,15 +265,41 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             gaps[k] = g[0]
             n_iter.append(its[0])
 
+        return self._store(coef, intercept, gaps, n_iter, y.ndim)
+
+    def _store(self, coef, intercept, gaps, n_iter, y_ndim):
         _check_finite_model(coef, intercept)
-        if n_targets == 1:  # y of shape (n,) or (n, 1): shapes as scikit-learn's
+        if coef.shape[0] == 1:  # y of shape (n,) or (n, 1): shapes as scikit-learn's
             self.coef_ = coef[0]
-            self.intercept_ = intercept[0] if y.ndim == 1 else intercept
+            self.intercept_ = intercept[0] if y_ndim == 1 else intercept
             self.dual_gap_, self.n_iter_ = gaps[0], n_iter[0]
         else:
             self.coef_, self.intercept_ = coef, intercept
             self.dual_gap_, self.n_iter_ = gaps, n_iter
         return self
+
+    def _fit_device(self, backend, X, Y, y_ndim, sw, coef):
+        """One FISTA fit per target on ``backend`` (see :mod:`sparse_estimators.gpu`)."""
+        from ..gpu import enet_fista
+
+        n_targets = Y.shape[1]
+        intercept = np.zeros(n_targets, dtype=X.dtype)
+        gaps = np.zeros(n_targets, dtype=X.dtype)
+        n_iter = []
+        for k in range(n_targets):
+            w0 = coef[k] if np.any(coef[k]) else None
+            coef[k], intercept[k], gaps[k], its, conv = enet_fista(
+                backend, X, Y[:, k], self.alpha, self.l1_ratio, sample_weight=sw,
+                fit_intercept=self.fit_intercept, positive=self.positive, w0=w0,
+                tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
+            if not conv:
+                warnings.warn(
+                    f"Objective did not converge on device {backend.name!r}: duality gap "
+                    f"{gaps[k]:.3e} after {its} FISTA iterations (max_iter="
+                    f"{self.max_iter}). Increase max_iter or tol, or scale the features.",
+                    ConvergenceWarning, stacklevel=3)
+            n_iter.append(its)
+        return self._store(coef, intercept, gaps, n_iter, y_ndim)
 
 
 class Lasso(ElasticNet):
@@ -291,6 +333,8 @@ class Lasso(ElasticNet):
         Coordinate order within an epoch.
     verbose : int, default=0
         Print the gap at each outer iteration.
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        Where to solve: see :class:`ElasticNet`.
 
     Attributes
     ----------
@@ -320,11 +364,12 @@ class Lasso(ElasticNet):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=1000, copy_X=True,
                  tol=1e-4, warm_start=False, positive=False, random_state=None,
-                 selection="cyclic", verbose=0):
+                 selection="cyclic", verbose=0, device="cpu"):
         super().__init__(
             alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, max_iter=max_iter,
             copy_X=copy_X, tol=tol, warm_start=warm_start, positive=positive,
             random_state=random_state, selection=selection, verbose=verbose,
+            device=device,
         )
 
 

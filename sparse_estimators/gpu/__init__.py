@@ -1,0 +1,16 @@
+"""The GPU path: solvers written once against an array backend (NumPy/SciPy in CI,
+CuPy / ``cupyx.scipy.sparse`` on an NVIDIA GPU).
+
+Not imported by ``import sparse_estimators``; CuPy itself is imported only when an
+estimator is asked for ``device="gpu"`` (or ``"auto"``).
+
+- :func:`resolve_device`: ``"cpu" | "gpu" | "auto"`` to a backend (``None``: CPU).
+- :func:`enet_fista`: the elastic net by FISTA with adaptive restart, implicit
+  centring and duality-gap stopping, used by ``Lasso(device="gpu")`` and
+  ``ElasticNet(device="gpu")``.
+"""
+
+from ._backend import NUMPY, Backend, cupy_backend, resolve_device
+from ._fista import enet_fista
+
+__all__ = ["NUMPY", "Backend", "cupy_backend", "enet_fista", "resolve_device"]
