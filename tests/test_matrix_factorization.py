@@ -481,3 +481,24 @@ def test_objective_is_independent_of_the_thread_split(monkeypatch):
                random_state=0).fit(X)
     assert_array_equal(split.objective_, ref.objective_)
     assert_array_equal(split.user_factors_, ref.user_factors_)
+
+
+def test_recommend_from_history_matches_the_fitted_user():
+    X = implicit_counts(n_users=60, n_items=40, density=0.2)
+    mf = MF(n_components=3, feedback="implicit", max_iter=3000, tol=1e-15,
+            random_state=0).fit(X)
+    items, scores = mf.recommend(history=X[[4, 7]], n=6)
+    ref_items, ref_scores = mf.recommend([4, 7], n=6)
+    assert_array_equal(items, ref_items)
+    assert_allclose(scores, ref_scores, atol=1e-6)
+    snapshot = mf.user_factors_.copy()
+    new_user = sp.csr_matrix(([1.0, 2.0], ([0, 0], [1, 5])), shape=(1, 40))
+    items, _ = mf.recommend(history=new_user, n=5)
+    assert items.shape == (1, 5) and not np.isin([1, 5], items).any()
+    assert_array_equal(mf.user_factors_, snapshot)               # the model is unchanged
+    all_items, _ = mf.recommend(history=new_user, n=40, filter_seen=False)
+    assert np.isin([1, 5], all_items).all()
+    with pytest.raises(ValueError, match="not both"):
+        mf.recommend(0, history=new_user)
+    with pytest.raises(ValueError, match="needs user"):
+        mf.recommend()

@@ -643,21 +643,27 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
                      ex.indices.astype(np.int64), n,
                      item_offset=self.item_bias_.astype(np.float64))
 
-    def recommend(self, user, n=10, filter_seen=True):
+    def recommend(self, user=None, n=10, filter_seen=True, *, history=None):
         """The ``n`` items with the highest predicted value for ``user``.
 
         Parameters
         ----------
-        user : int or array-like of int
-            Fitted user(s).
+        user : int or array-like of int, default=None
+            Fitted user(s). Leave it ``None`` when passing ``history``.
         n : int, default=10
             Number of items.
         filter_seen : bool, default=True
-            Skip the items the user interacted with in the training data.
+            Skip the items the user interacted with: in the training data (or
+            stored by :meth:`partial_fit`), or in ``history``.
+        history : {array-like, sparse matrix} of shape (n_rows, n_items), default=None
+            Interactions of users the model does not hold (or holds an older
+            version of): each row is folded in (as :meth:`transform`), without
+            changing the model, and gets its recommendations.
 
         Returns
         -------
-        items : ndarray of int64 of shape (n,) (or (n_users, n) for several users)
+        items : ndarray of int64 of shape (n,) (or (n_users, n) for several users,
+            and always (n_rows, n) with ``history``)
             Best first, ties to the smaller index; -1 where fewer than ``n`` items
             are eligible.
         scores : ndarray of float64, same shape
@@ -666,6 +672,17 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         check_is_fitted(self)
         if not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}.")
+        if history is not None:
+            if user is not None:
+                raise ValueError("Pass either user (fitted users) or history (users "
+                                 "folded in from their interactions), not both.")
+            H = self._validate(history, reset=False)
+            W, b = self._fold_in(H)
+            rows = np.arange(H.shape[0])
+            seen = H if filter_seen else sp.csr_matrix(H.shape, dtype=np.int8)
+            return self._top_items(W, b, rows, seen, int(n))
+        if user is None:
+            raise ValueError("recommend needs user (fitted users) or history.")
         scalar = np.ndim(user) == 0
         rows = self._user_index(user)
         seen = self._seen[rows] if filter_seen else sp.csr_matrix(
