@@ -157,3 +157,39 @@ def test_gpu_lasso_matches_cpu(dtype, tol):
 def test_device_path_passes_estimator_checks(estimator, check, emulated_gpu):
     # scikit-learn's checks through the GPU code path (NumPy backend)
     check(estimator)
+
+
+def test_fista_least_squares_and_final_gap_is_that_of_the_returned_coef():
+    X, y = problem(n=200, p=20)
+    ref = ElasticNet(alpha=0.0, tol=1e-12, max_iter=100_000)
+    with pytest.warns(UserWarning, match="alpha=0"):
+        ref.fit(X, y)
+    coef, b, gap, _, conv = enet_fista(NUMPY, X, y, 0.0, 1.0, tol=1e-12, max_iter=100_000)
+    assert conv and gap >= 0
+    assert_allclose(coef, ref.coef_, atol=1e-6)
+    # stopped between two checks: the gap reported is recomputed at the returned coef
+    X, y = problem()
+    for max_iter in (1, 7, 19):
+        coef, b, gap, n_iter, conv = enet_fista(NUMPY, X, y, 0.05, tol=1e-3,
+                                                max_iter=max_iter)
+        assert n_iter == max_iter
+        _, _, gap0, _, _ = enet_fista(NUMPY, X, y, 0.05, tol=0.0, max_iter=0, w0=coef)
+        assert gap == pytest.approx(gap0, rel=1e-9)
+
+
+def test_fista_recovers_from_a_short_lipschitz_estimate():
+    # the top right singular vector is orthogonal to the power iteration's start, so
+    # the estimate settles on the second eigenvalue; the decrease check must catch it
+    rng = np.random.default_rng(3)
+    n, p = 300, 60
+    start = 1.0 + 0.1 * np.random.default_rng(0).standard_normal(p)
+    V = np.linalg.qr(np.c_[rng.standard_normal(p), start, rng.standard_normal((p, p - 2))])[0]
+    V[:, [0, 1]] = V[:, [1, 0]]                 # first column orthogonal to start
+    U = np.linalg.qr(rng.standard_normal((n, p)))[0]
+    svals = np.r_[3.0, np.linspace(1.0, 0.5, p - 1)]
+    X = (U * svals) @ V.T
+    y = X @ rng.standard_normal(p) + 0.1 * rng.standard_normal(n)
+    ref = Lasso(alpha=1e-4, tol=1e-12, max_iter=100_000).fit(X, y)
+    coef, b, gap, _, conv = enet_fista(NUMPY, X, y, 1e-4, tol=1e-12, max_iter=100_000)
+    assert conv and np.all(np.isfinite(coef))
+    assert_allclose(coef, ref.coef_, atol=1e-6)

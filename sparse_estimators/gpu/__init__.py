@@ -11,6 +11,7 @@ estimator is asked for ``device="gpu"`` (or ``"auto"``).
 """
 
 from ._backend import NUMPY, Backend, cupy_backend, resolve_device
-from ._fista import enet_fista
+from ._fista import enet_fista, prepare_design
 
-__all__ = ["NUMPY", "Backend", "cupy_backend", "enet_fista", "resolve_device"]
+__all__ = ["NUMPY", "Backend", "cupy_backend", "enet_fista", "prepare_design",
+           "resolve_device"]

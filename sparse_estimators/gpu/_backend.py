@@ -36,6 +36,9 @@ class Backend:
         X = sp.csr_matrix(X, dtype=dtype)
         if self.name == "numpy":
             return X
+        if X.nnz >= np.iinfo(np.int32).max:
+            raise ValueError(f"X has {X.nnz} stored values: cuSPARSE CSR through CuPy "
+                             "holds int32 indices, at most 2**31 - 1 values.")
         return self.sparse.csr_matrix(
             (self.xp.asarray(X.data), self.xp.asarray(X.indices),
              self.xp.asarray(X.indptr)), shape=X.shape)

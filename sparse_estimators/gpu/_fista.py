@@ -3,9 +3,17 @@
 Coordinate descent is sequential; on a GPU the elastic net is solved by FISTA
 (Beck & Teboulle 2009) with adaptive restart (O'Donoghue & Candes 2015). Each
 iteration is two sparse matrix-vector products, ``X v`` and ``X^T r``, with ``X`` and
-``X^T`` both held as CSR (a transposed CSR product is slow on cuSPARSE), plus
-element-wise work. The duality gap, the only host synchronisation, is checked every
-``check_every`` iterations.
+``X^T`` both held as CSR on the device (a transposed CSR product is slow on
+cuSPARSE; dense ``X`` stays dense), plus element-wise work and a few reductions that
+stay on the device.
+
+Every ``check_every`` iterations one host synchronisation brings back the duality
+gap (the stopping certificate) and whether the step ``1/L`` satisfied the
+sufficient-decrease condition of the smooth part at every iteration since the last
+check. ``L`` starts from a power-iteration estimate of the largest eigenvalue of
+``Xc^T Xc``, which can fall short (a start vector with little weight on the top
+eigenvector); a violated condition doubles ``L`` and resumes from the last checked
+iterate, as Beck & Teboulle's backtracking does per iteration.
 
 The problem is the one :func:`sparse_estimators._solvers._enet.enet_solve` solves,
 in the same units::
@@ -14,44 +22,50 @@ in the same units::
 
 where ``Xc = diag(s) (X - 1 xbar^T)`` and ``yc = s (y - ybar)``, ``s = sqrt(sample
 weights)``. The centring is implicit, so sparse ``X`` stays sparse: ``Xc w = s (X w) - s
-(xbar . w)`` and ``Xc^T r = X^T (s r) - xbar (s . r)``. The gap is scikit-learn's
-formulation "A": the dual point is the residual scaled to dual feasibility, exactly
-as in the CPU kernels (``enet_gap``).
+(xbar . w)`` and ``Xc^T r = X^T (s r) - xbar (s . r)``. The gap is the CPU kernel's
+(``enet_gap``): scikit-learn's formulation "A", whose dual point is the residual
+scaled to dual feasibility; with ``l1 = l2 = 0`` (least squares) it is the decrease
+one exact coordinate step would give each coordinate, summed.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["enet_fista"]
+__all__ = ["enet_fista", "prepare_design"]
 
-#: Power-iteration steps for the Lipschitz constant, and the safety factor on it.
-POWER_STEPS = 50
+#: Power-iteration steps for the first Lipschitz estimate (at least MIN, at most
+#: MAX), and the margin on it.
+POWER_MIN_STEPS = 10
+POWER_MAX_STEPS = 100
 LIPSCHITZ_MARGIN = 1.02
 
 
 class _CenteredDesign:
-    """``Xc`` and ``Xc^T`` products on a backend (``X`` and ``X^T`` as CSR)."""
+    """``Xc`` and ``Xc^T`` products on a backend, shared by the targets of a fit."""
 
-    def __init__(self, backend, X, s, fit_intercept, dtype):
+    def __init__(self, backend, X, sample_weight, fit_intercept, dtype):
         xp = backend.xp
+        self.backend = backend
         self.xp = xp
+        self.dtype = dtype
         n, p = X.shape
         self.shape = (n, p)
-        self.dense = not sp.issparse(X)
-        if self.dense:
-            self.X = backend.asarray(X, dtype)
-            self.XT = self.X.T
-        else:
-            Xh = sp.csr_matrix(X)
+        if sp.issparse(X):
+            Xh = X.tocsr()
             self.X = backend.csr(Xh, dtype)
             self.XT = backend.csr(Xh.T.tocsr(), dtype)      # transposed on the host, once
-        self.s = s                                          # (n,) device array or None
-        w2 = s * s if s is not None else xp.ones(n, dtype=dtype)
-        self.W = float(backend.scalar(w2.sum()))
-        if fit_intercept:
-            self.xbar = (self.XT @ w2) / self.W
         else:
-            self.xbar = None
+            self.X = backend.asarray(X, dtype)
+            self.XT = self.X.T
+        self.s = (None if sample_weight is None
+                  else xp.sqrt(backend.asarray(sample_weight, dtype)))
+        w2 = self.s * self.s if self.s is not None else xp.ones(n, dtype=dtype)
+        self.w2 = w2
+        self.W = backend.scalar(w2.sum())
+        self.xbar = (self.XT @ w2) / self.W if fit_intercept else None
+        self.fit_intercept = fit_intercept
+        self.lipschitz = _power_iteration(backend, self)
+        self._col_norms = None
 
     def matvec(self, w):
         z = self.X @ w
@@ -66,49 +80,83 @@ class _CenteredDesign:
             g = g - self.xbar * rs.sum()
         return g
 
+    def col_norms(self):
+        """``||Xc_j||^2`` (only for the least-squares certificate)."""
+        if self._col_norms is None:
+            X2 = self.XT.multiply(self.XT) if hasattr(self.XT, "multiply") else \
+                self.XT * self.XT
+            norms = X2 @ self.w2
+            if self.xbar is not None:
+                norms = norms - self.W * self.xbar * self.xbar
+            self._col_norms = norms
+        return self._col_norms
 
-def _lipschitz(backend, design, dtype, seed=0):
-    """Largest eigenvalue of ``Xc^T Xc`` by power iteration (times a margin)."""
+
+def prepare_design(backend, X, sample_weight=None, fit_intercept=True):
+    """Move ``X`` to ``backend`` once (as CSR and its transpose as CSR) with its
+    centring statistics and Lipschitz estimate, for several targets."""
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    return _CenteredDesign(backend, X, sample_weight, fit_intercept, dtype)
+
+
+def _power_iteration(backend, design):
+    """Largest eigenvalue of ``Xc^T Xc`` (times a margin), from ``1 + noise``."""
     xp = backend.xp
     p = design.shape[1]
     if p == 0:
         return 0.0
-    v = backend.asarray(np.random.default_rng(seed).standard_normal(p), dtype)
+    start = 1.0 + 0.1 * np.random.default_rng(0).standard_normal(p)
+    v = backend.asarray(start, design.dtype)
     v /= xp.linalg.norm(v)
     lam = 0.0
-    for _ in range(POWER_STEPS):
+    for step in range(POWER_MAX_STEPS):
         u = design.rmatvec(design.matvec(v))
         norm = backend.scalar(xp.linalg.norm(u))
         if norm == 0.0:
             return 0.0
         v = u / norm
-        if abs(norm - lam) <= 1e-6 * norm:
-            lam = norm
-            break
+        done = step + 1 >= POWER_MIN_STEPS and abs(norm - lam) <= 1e-4 * norm
         lam = norm
+        if done:
+            break
     return LIPSCHITZ_MARGIN * lam
 
 
-def _gap(xp, backend, yc, r, grad, w, l1, l2, positive):
-    """Duality gap of the unnormalised elastic net (as the CPU ``enet_gap``)."""
-    quad_r = backend.scalar(xp.dot(r, r))
-    r_dot_y = backend.scalar(xp.dot(r, yc))
-    w_l2 = backend.scalar(xp.dot(w, w))
+def _gap_terms(xp, yc, r, grad, w, l2, positive, col_norms):
+    """The reductions of the gap, in float64, as one device array (one sync)."""
+    r64, w64, g64 = (a.astype(np.float64) for a in (r, w, grad))
+    a = g64 - l2 * w64
+    if col_norms is not None:                      # least squares: coordinate steps
+        pg = xp.where((w64 <= 0.0) & (g64 < 0.0), 0.0, g64) if positive else g64
+        nrm = col_norms.astype(np.float64)
+        ls = xp.where(nrm > 0.0, pg * pg / xp.where(nrm > 0.0, nrm, 1.0), 0.0).sum()
+    else:
+        ls = xp.zeros((), dtype=np.float64)
+    g_pos = xp.maximum(g64, 0.0) if positive else g64
+    dual_norm = (a.max() if positive else xp.abs(a).max()) if a.size else \
+        xp.zeros((), dtype=np.float64)
+    return xp.stack([xp.dot(r64, r64), xp.dot(r64, yc.astype(np.float64)),
+                     xp.dot(w64, w64), xp.abs(w64).sum(), xp.asarray(dual_norm),
+                     xp.dot(g_pos, g_pos), ls])
+
+
+def _gap(terms, l1, l2):
+    """Duality gap of the unnormalised elastic net from :func:`_gap_terms` (host)."""
+    quad_r, r_dot_y, w_l2, w_l1, dual_norm, g2, ls = (float(t) for t in terms)
+    if l1 == 0.0 and l2 == 0.0:
+        return 0.5 * ls
     if l1 == 0.0:
-        g = xp.maximum(grad, 0.0) if positive else grad
-        return quad_r + 0.5 * l2 * w_l2 - r_dot_y + backend.scalar(xp.dot(g, g)) / (2 * l2)
-    a = grad - l2 * w
-    dual_norm = backend.scalar(a.max() if positive else xp.abs(a).max()) if a.size else 0.0
+        return quad_r + 0.5 * l2 * w_l2 - r_dot_y + g2 / (2.0 * l2)
     scale = l1 / dual_norm if dual_norm > l1 else 1.0
     quad = quad_r + l2 * w_l2
-    primal = 0.5 * quad + l1 * backend.scalar(xp.abs(w).sum())
+    primal = 0.5 * quad + l1 * w_l1
     dual = -0.5 * scale * scale * quad + scale * r_dot_y
     return primal - dual
 
 
 def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
                fit_intercept=True, positive=False, w0=None, tol=1e-4, max_iter=10_000,
-               check_every=10, verbose=0):
+               check_every=10, verbose=0, design=None):
     """Fit one elastic net by FISTA with adaptive restart on ``backend``.
 
     Parameters
@@ -116,8 +164,8 @@ def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
     backend : Backend
         :data:`~sparse_estimators.gpu._backend.NUMPY` or the CuPy backend.
     X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
-        Host data (float32 or float64), moved to the backend once as CSR and its
-        transpose as CSR (dense stays dense).
+        Host data (float32 or float64), moved to the backend once: sparse as CSR and
+        its transpose as CSR, dense as it is.
     y : ndarray of shape (n_samples,)
     alpha, l1_ratio : float
         scikit-learn's parameters: the objective is
@@ -129,18 +177,22 @@ def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
         Warm start.
     tol : float
         scikit-learn's rule: stop once the (unnormalised) duality gap is at most
-        ``tol * ||yc||^2``.
+        ``tol * ||yc||^2``. The gap is evaluated in float64 even for float32 data.
     max_iter : int
         Maximum number of FISTA iterations.
     check_every : int
         Iterations between two gap evaluations (each one syncs with the host).
+    design : object from :func:`prepare_design`, optional
+        ``X`` already on the backend (with the same ``sample_weight`` and
+        ``fit_intercept``): saves the copies and the power iteration per target.
 
     Returns
     -------
     coef : NumPy array of shape (n_features,), in ``X``'s dtype
     intercept : float
     gap : float
-        Final duality gap divided by ``W`` (the units of ``dual_gap_``).
+        Duality gap of the returned coefficients divided by ``W`` (the units of
+        ``dual_gap_``).
     n_iter : int
     converged : bool
 
@@ -155,51 +207,69 @@ def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
     (True, [0])
     """
     xp = backend.xp
-    dtype = np.float32 if X.dtype == np.float32 else np.float64
-    n, p = X.shape
-    yd = backend.asarray(y, dtype)
-    s = None if sample_weight is None else xp.sqrt(backend.asarray(sample_weight, dtype))
-    design = _CenteredDesign(backend, X, s, fit_intercept, dtype)
+    if design is None:
+        design = prepare_design(backend, X, sample_weight, fit_intercept)
+    dtype = design.dtype
+    p = design.shape[1]
     W = design.W
+    yd = backend.asarray(y, dtype)
     if fit_intercept:
-        w2 = s * s if s is not None else None
-        y_offset = backend.scalar((yd * w2).sum() if w2 is not None else yd.sum()) / W
+        y_offset = backend.scalar((yd * design.w2).sum()) / W
     else:
         y_offset = 0.0
     yc = yd - y_offset
-    if s is not None:
-        yc = yc * s
+    if design.s is not None:
+        yc = yc * design.s
     l1 = alpha * l1_ratio * W
     l2 = alpha * (1.0 - l1_ratio) * W
+    col_norms = design.col_norms() if l1 == 0.0 and l2 == 0.0 else None
     tol_abs = tol * backend.scalar(xp.dot(yc, yc))
-    L = _lipschitz(backend, design, dtype) + l2
+    L = design.lipschitz + l2
     w = xp.zeros(p, dtype=dtype) if w0 is None else backend.asarray(w0, dtype)
     if positive:
         w = xp.maximum(w, 0.0)
     z_w = design.matvec(w)                 # Xc w, kept by linearity
-    v, z_v = w, z_w
     one = xp.asarray(1.0, dtype=dtype)
-    t = one
+    v, z_v, t = w, z_w, one
+    w_chk, z_chk = w, z_w                  # the last iterate whose gap was computed
+    # float32 reductions carry ~1e-6 relative noise: do not read it as a violation
+    slack = 1e-6 if dtype == np.float64 else 1e-4
+    violated = xp.asarray(False)
     gap = np.inf
     converged = False
     it = 0
-    if L == 0.0:                           # Xc is all zeros: w = 0 is optimal
-        w = xp.zeros(p, dtype=dtype)
-        z_w = design.matvec(w)
+    last_check = -1
     while True:
-        if it % check_every == 0:
+        if it % check_every == 0 or it >= max_iter or L == 0.0:
             r = yc - z_w
             grad = design.rmatvec(r)
-            gap = _gap(xp, backend, yc, r, grad, w, l1, l2, positive)
+            terms = backend.to_host(xp.concatenate(
+                [_gap_terms(xp, yc, r, grad, w, l2, positive, col_norms),
+                 violated.astype(np.float64)[None]]))
+            if terms[-1] and last_check >= 0:
+                # 1/L was too long a step somewhere since the last check: double L
+                # and resume from the iterate certified there
+                L *= 2.0
+                w, z_w = w_chk, z_chk
+                v, z_v, t = w, z_w, one
+                violated = xp.asarray(False)
+                last_check = -1
+                if verbose:
+                    print(f"[enet_fista] iteration {it}: step too long, L -> {L:.3e}")
+                continue
+            gap = _gap(terms[:-1], l1, l2)
+            last_check = it
+            w_chk, z_chk = w, z_w
             if verbose:
                 print(f"[enet_fista] iteration {it}: gap {gap:.3e} (tol {tol_abs:.3e})")
             if gap <= tol_abs:
                 converged = True
                 break
-        if it >= max_iter or L == 0.0:
-            break
+            if it >= max_iter or L == 0.0:
+                break
         # proximal gradient step from v
-        g_v = l2 * v - design.rmatvec(yc - z_v)
+        r_v = yc - z_v
+        g_v = l2 * v - design.rmatvec(r_v)
         u = v - g_v / L
         thresh = l1 / L
         if positive:
@@ -207,8 +277,16 @@ def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
         else:
             w_new = xp.sign(u) * xp.maximum(xp.abs(u) - thresh, 0.0)
         z_new = design.matvec(w_new)
+        # sufficient decrease of the smooth part f = 1/2 ||yc - Xc w||^2 + l2/2 ||w||^2
+        # (on the device: checked at the next gap evaluation)
+        d = w_new - v
+        r_new = yc - z_new
+        f_new = 0.5 * xp.dot(r_new, r_new) + 0.5 * l2 * xp.dot(w_new, w_new)
+        f_v = 0.5 * xp.dot(r_v, r_v) + 0.5 * l2 * xp.dot(v, v)
+        bound = f_v + xp.dot(g_v, d) + 0.5 * L * xp.dot(d, d)
+        violated = violated | (f_new > bound + slack * xp.abs(f_v))
         # adaptive restart when the step goes against the momentum; decided on the
-        # device (a 0-d array), so that the gap checks stay the only host syncs
+        # device (a 0-d array), so that the checks stay the only host syncs
         restart = xp.dot(v - w_new, w_new - w) > 0.0
         t_next = xp.where(restart, one, 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t)))
         beta = xp.where(restart, 0.0 * one, (t - 1.0) / t_next)
@@ -219,7 +297,7 @@ def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
         it += 1
     coef = backend.to_host(w).astype(dtype, copy=False)
     if fit_intercept:
-        intercept = y_offset - float(backend.to_host(xp.dot(design.xbar, w)))
+        intercept = y_offset - backend.scalar(xp.dot(design.xbar, w))
     else:
         intercept = 0.0
     return coef, intercept, gap / W, it, converged

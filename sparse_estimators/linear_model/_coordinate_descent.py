@@ -145,7 +145,7 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         ``coef_`` as a CSR matrix.
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int or list of int
-        Number of coordinate-descent epochs run.
+        Number of coordinate-descent epochs run (FISTA iterations with a device).
     dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap at the solution, on the scale of the objective above.
     n_features_in_ : int
@@ -280,8 +280,9 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
 
     def _fit_device(self, backend, X, Y, y_ndim, sw, coef):
         """One FISTA fit per target on ``backend`` (see :mod:`sparse_estimators.gpu`)."""
-        from ..gpu import enet_fista
+        from ..gpu import enet_fista, prepare_design
 
+        design = prepare_design(backend, X, sw, self.fit_intercept)   # once for all targets
         n_targets = Y.shape[1]
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
@@ -291,7 +292,7 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             coef[k], intercept[k], gaps[k], its, conv = enet_fista(
                 backend, X, Y[:, k], self.alpha, self.l1_ratio, sample_weight=sw,
                 fit_intercept=self.fit_intercept, positive=self.positive, w0=w0,
-                tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
+                tol=self.tol, max_iter=self.max_iter, verbose=self.verbose, design=design)
             if not conv:
                 warnings.warn(
                     f"Objective did not converge on device {backend.name!r}: duality gap "
