@@ -193,3 +193,32 @@ def test_fista_recovers_from_a_short_lipschitz_estimate():
     coef, b, gap, _, conv = enet_fista(NUMPY, X, y, 1e-4, tol=1e-12, max_iter=100_000)
     assert conv and np.all(np.isfinite(coef))
     assert_allclose(coef, ref.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("sparse_X", [False, True])
+@pytest.mark.parametrize("positive", [False, True])
+def test_batched_lasso_codes_match_coordinate_descent(sparse_X, positive, emulated_gpu):
+    from sparse_estimators.decomposition import sparse_encode
+    from sparse_estimators.gpu._coding import lasso_codes_fista
+
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((12, 30))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = rng.standard_normal((80, 30)) * (rng.random((80, 30)) < 0.3)
+    X = sp.csr_matrix(X) if sparse_X else X
+    ref = sparse_encode(X, D, alpha=0.2, positive=positive, tol=1e-12, max_iter=100_000)
+    codes, n_iter, conv = lasso_codes_fista(NUMPY, X, D, 0.2, positive=positive,
+                                            tol=1e-12, max_iter=100_000)
+    assert conv
+    assert_allclose(codes, ref, atol=1e-6)
+    dev = sparse_encode(X, D, alpha=0.2, positive=positive, tol=1e-12, max_iter=100_000,
+                        device="gpu")
+    assert_allclose(dev, ref, atol=1e-6)
+    X32 = X.astype(np.float32)
+    assert sparse_encode(X32, D.astype(np.float32), alpha=0.2, device="gpu").dtype == \
+        np.float32
+    assert sp.issparse(sparse_encode(X, D, alpha=0.2, device="gpu", return_sparse=True))
+    with pytest.raises(ValueError, match="lasso_cd"):
+        sparse_encode(X, D, algorithm="omp", device="gpu")
+    with pytest.warns(ConvergenceWarning, match="FISTA"):
+        sparse_encode(X, D, alpha=0.01, tol=1e-14, max_iter=2, device="gpu")

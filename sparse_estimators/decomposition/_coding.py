@@ -42,7 +42,8 @@ def _check_positive_int(value, name):
 
 def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
                   n_nonzero_coefs=None, alpha=None, init=None, max_iter=1000, tol=1e-4,
-                  n_jobs=None, check_input=True, positive=False, return_sparse=False):
+                  n_jobs=None, check_input=True, positive=False, return_sparse=False,
+                  device="cpu"):
     """Sparse codes of the rows of ``X`` on ``dictionary``.
 
     Solves, for every signal ``x`` (a row of ``X``) and the dictionary ``D`` (atoms as
@@ -94,6 +95,13 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
         Non-negative codes (lasso and threshold).
     return_sparse : bool, default=False
         Return the codes as a CSR matrix.
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"`` computes ``lasso_cd`` codes for all samples at once by FISTA on
+        the Gram matrix on an NVIDIA GPU through CuPy (see
+        :mod:`sparse_estimators.gpu`; ``max_iter`` then counts FISTA iterations and
+        ``gram`` / ``cov`` are recomputed on the device). Other algorithms run on
+        the CPU: ``"gpu"`` raises for them, ``"auto"`` uses the GPU for
+        ``lasso_cd`` when CuPy and a device are there.
 
     Returns
     -------
@@ -121,6 +129,18 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
         raise ValueError(f"dictionary must have shape (n_components, n_features) with "
                          f"n_features={X.shape[1]}, got {dictionary.shape}.")
     out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    if device != "cpu":
+        if device == "gpu" and algorithm != "lasso_cd":
+            raise ValueError(f"device='gpu' computes algorithm='lasso_cd' codes only, "
+                             f"got algorithm={algorithm!r}.")
+        from ..gpu import resolve_device
+
+        backend = resolve_device(device)
+        if backend is not None and algorithm == "lasso_cd":
+            return _encode_on_device(backend, X, dictionary, _check_alpha(alpha),
+                                     positive, init, tol,
+                                     _check_positive_int(max_iter, "max_iter"),
+                                     out_dtype, return_sparse)
     n, K = X.shape[0], dictionary.shape[0]
     D = np.asarray(dictionary, dtype=np.float64)
     threads = effective_n_jobs(n_jobs)
@@ -197,6 +217,26 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
             warnings.warn(f"Coordinate descent did not converge for {sum(failures)} of "
                           f"{n} samples within max_iter={max_iter} epochs; increase "
                           "max_iter or tol.", ConvergenceWarning, stacklevel=2)
+    code = code.astype(out_dtype, copy=False)
+    return sp.csr_matrix(code) if return_sparse else code
+
+
+def _encode_on_device(backend, X, dictionary, alpha, positive, init, tol, max_iter,
+                      out_dtype, return_sparse):
+    from ..gpu._coding import lasso_codes_fista
+
+    if init is not None:
+        init = np.asarray(init, dtype=np.float64)
+        if init.shape != (X.shape[0], dictionary.shape[0]):
+            raise ValueError(f"init must have shape ({X.shape[0]}, {dictionary.shape[0]}), "
+                             f"got {init.shape}.")
+    code, n_iter, converged = lasso_codes_fista(backend, X, dictionary, alpha,
+                                                positive=bool(positive), init=init,
+                                                tol=float(tol), max_iter=max_iter)
+    if not converged:
+        warnings.warn(f"FISTA did not reach tol={tol} for every sample within "
+                      f"max_iter={max_iter} iterations on device {backend.name!r}; "
+                      "increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
     code = code.astype(out_dtype, copy=False)
     return sp.csr_matrix(code) if return_sparse else code
 
