@@ -222,3 +222,32 @@ def test_batched_lasso_codes_match_coordinate_descent(sparse_X, positive, emulat
         sparse_encode(X, D, algorithm="omp", device="gpu")
     with pytest.warns(ConvergenceWarning, match="FISTA"):
         sparse_encode(X, D, alpha=0.01, tol=1e-14, max_iter=2, device="gpu")
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_gap_safe_screening_restricts_and_keeps_the_solution(monkeypatch, positive,
+                                                             l1_ratio):
+    from sparse_estimators.gpu import _fista
+
+    X, y = problem(n=150, p=2000, seed=2)
+    alpha_max = np.max(np.abs(X.T @ (y - y.mean()))) / len(y)
+    alpha = alpha_max / 5
+    ref = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, positive=positive, tol=1e-12,
+                     max_iter=100_000).fit(X, y)
+    sizes = []
+    restrict = _fista._CenteredDesign.restrict
+
+    def spy(self, keep):
+        sizes.append(len(keep))
+        return restrict(self, keep)
+    monkeypatch.setattr(_fista._CenteredDesign, "restrict", spy)
+    coef, b, gap, _, conv = enet_fista(NUMPY, X, y, alpha, l1_ratio, positive=positive,
+                                       tol=1e-12, max_iter=100_000)
+    assert conv and sizes and sizes[-1] < 200            # most of the 2000 screened out
+    assert np.all(np.diff(sizes) < 0)
+    assert_allclose(coef, ref.coef_, atol=1e-6)
+    assert b == pytest.approx(ref.intercept_, abs=1e-6)
+    plain, *_ = enet_fista(NUMPY, X, y, alpha, l1_ratio, positive=positive, tol=1e-12,
+                           max_iter=100_000, screening=False)
+    assert_allclose(plain, coef, atol=1e-6)
