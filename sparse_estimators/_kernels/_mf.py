@@ -239,8 +239,9 @@ def mf_cd_rows(indptr, indices, ct, cm, X, Y, S, c0, free, l2, l1, positive,
 
 
 @njit(cache=True, nogil=True)
-def mf_predict_entries(indptr, indices, X, Y, offset, out, r0, r1):
-    """``out[k] = offset + X[u] . Y[indices[k]]`` for the stored entries of rows ``r0 .. r1``."""
+def mf_predict_entries(indptr, indices, X, Y, item_offset, out, r0, r1):
+    """``out[k] = X[u] . Y[i] + item_offset[i]`` (``i = indices[k]``) for the stored
+    entries of rows ``r0 .. r1``."""
     K = X.shape[1]
     nnz_end = indptr[r1]
     for u in range(r0, r1):
@@ -248,11 +249,18 @@ def mf_predict_entries(indptr, indices, X, Y, offset, out, r0, r1):
             if k + PREFETCH_AHEAD < nnz_end:
                 _prefetch_row(Y, indices[k + PREFETCH_AHEAD])
             i = indices[k]
-            acc = offset
+            acc = item_offset[i]
             for f in range(K):
                 acc += X[u, f] * Y[i, f]
             out[k] = acc
     return 0
+
+
+@njit(inline="always")
+def _below(vals, idx, a, b):
+    """Whether heap slot ``a`` ranks below slot ``b``: a lower score, or the same
+    score and a larger index (the smaller index wins ties)."""
+    return vals[a] < vals[b] or (vals[a] == vals[b] and idx[a] > idx[b])
 
 
 @njit(inline="always")
@@ -262,10 +270,9 @@ def _sift_down(vals, idx, pos, size):
         child = 2 * pos + 1
         if child >= size:
             return
-        if child + 1 < size and (vals[child + 1] < vals[child] or (
-                vals[child + 1] == vals[child] and idx[child + 1] > idx[child])):
+        if child + 1 < size and _below(vals, idx, child + 1, child):
             child += 1
-        if vals[child] < vals[pos] or (vals[child] == vals[pos] and idx[child] > idx[pos]):
+        if _below(vals, idx, child, pos):
             vals[pos], vals[child] = vals[child], vals[pos]
             idx[pos], idx[child] = idx[child], idx[pos]
             pos = child
@@ -274,10 +281,10 @@ def _sift_down(vals, idx, pos, size):
 
 
 @njit(cache=True, nogil=True)
-def mf_topk_rows(X, Y, rows, excl_indptr, excl_indices, offset, item_offset, n_top,
-                 out_idx, out_val, r0, r1):
-    """Top ``n_top`` columns of ``offset + X[rows[r]] . Y[i] + item_offset[i]`` for
-    ``r in r0 .. r1``, skipping ``excl_indices[excl_indptr[r]:excl_indptr[r + 1]]``.
+def mf_topk_rows(X, Y, excl_indptr, excl_indices, item_offset, n_top, out_idx, out_val,
+                 r0, r1):
+    """Top ``n_top`` columns of ``X[r] . Y[i] + item_offset[i]`` for ``r in r0 .. r1``,
+    skipping ``excl_indices[excl_indptr[r]:excl_indptr[r + 1]]``.
 
     Writes column indices (best first; ties to the smaller index) and scores into
     row ``r`` of ``out_idx`` / ``out_val``; slots beyond the number of eligible
@@ -290,16 +297,15 @@ def mf_topk_rows(X, Y, rows, excl_indptr, excl_indices, offset, item_offset, n_t
     heap_val = np.empty(n_top)
     heap_idx = np.empty(n_top, dtype=np.int64)
     for r in range(r0, r1):
-        u = rows[r]
         for k in range(excl_indptr[r], excl_indptr[r + 1]):
             banned[excl_indices[k]] = True
         size = 0
         for i in range(n_cols):
             if banned[i]:
                 continue
-            acc = offset + item_offset[i]
+            acc = item_offset[i]
             for f in range(K):
-                acc += X[u, f] * Y[i, f]
+                acc += X[r, f] * Y[i, f]
             if size < n_top:
                 # sift up
                 pos = size
@@ -308,9 +314,7 @@ def mf_topk_rows(X, Y, rows, excl_indptr, excl_indices, offset, item_offset, n_t
                 size += 1
                 while pos > 0:
                     parent = (pos - 1) // 2
-                    if heap_val[pos] < heap_val[parent] or (
-                            heap_val[pos] == heap_val[parent]
-                            and heap_idx[pos] > heap_idx[parent]):
+                    if _below(heap_val, heap_idx, pos, parent):
                         heap_val[pos], heap_val[parent] = heap_val[parent], heap_val[pos]
                         heap_idx[pos], heap_idx[parent] = heap_idx[parent], heap_idx[pos]
                         pos = parent

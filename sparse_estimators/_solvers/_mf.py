@@ -126,25 +126,23 @@ def _alternate(users, items, X, Y, c0, const, max_iter, tol, callback):
     return objectives, max_iter
 
 
-def predict_entries(indptr, indices, X, Y, offset):
-    """``offset + X[u] . Y[i]`` at the stored entries of a CSR structure."""
+def predict_entries(indptr, indices, X, Y, item_offset):
+    """``X[u] . Y[i] + item_offset[i]`` at the stored entries ``(u, i)`` of a CSR
+    structure."""
     out = np.empty(indices.shape[0], dtype=np.result_type(X.dtype, Y.dtype))
     n = indptr.shape[0] - 1
-    run_rows(mf_predict_entries, (indptr, indices, X, Y, float(offset), out), n,
+    run_rows(mf_predict_entries, (indptr, indices, X, Y, item_offset, out), n,
              indices.shape[0] * X.shape[1], indptr=indptr)
     return out
 
 
-def top_k(X, Y, rows, excl_indptr, excl_indices, n_top, offset=0.0, item_offset=None):
-    """Best ``n_top`` columns of ``X[rows] Y^T (+ offsets)`` for each row, excluding
-    the columns listed per row; returns ``(indices, scores)`` of shape
-    ``(len(rows), n_top)``, padded with -1 / -inf."""
-    m = rows.shape[0]
+def top_k(X, Y, excl_indptr, excl_indices, n_top, item_offset):
+    """Best ``n_top`` columns of ``X Y^T + item_offset`` for each row of ``X``,
+    excluding the columns listed per row; returns ``(indices, scores)`` of shape
+    ``(len(X), n_top)``, padded with -1 / -inf."""
+    m = X.shape[0]
     out_idx = np.empty((m, n_top), dtype=np.int64)
     out_val = np.empty((m, n_top), dtype=np.float64)
-    if item_offset is None:
-        item_offset = np.zeros(Y.shape[0], dtype=np.float64)
-    args = (X, Y, rows, excl_indptr, excl_indices, float(offset), item_offset, int(n_top),
-            out_idx, out_val)
+    args = (X, Y, excl_indptr, excl_indices, item_offset, int(n_top), out_idx, out_val)
     run_rows(mf_topk_rows, args, m, m * Y.shape[0] * X.shape[1])
     return out_idx, out_val

@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._solvers._mf import Side, alternating_cd, half_sweep, predict_entries, top_k, transpose_side
+from ._coding import _check_positive_int
 
 _DTYPES = [np.float64, np.float32]
 _BIAS_PARTS = ("global", "user", "item")
@@ -273,42 +274,40 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             target[i:i + step].astype(np.float64) for i in range(0, target.size, step)))
         return target, np.ones(1, dtype=X.dtype), const
 
+    def _bias_columns(self):
+        """``{"user": column, "item": column}`` of the biases in the augmented
+        factors ``[W | b_u | 1]`` / ``[H | 1 | c_i]`` (absent biases left out): a bias
+        column of one side faces a column of ones on the other."""
+        cols = {}
+        for owner in ("user", "item"):
+            if owner in self._bias_parts:
+                cols[owner] = self.n_components + len(cols)
+        return cols
+
     def _layout(self, dtype):
-        """Column layout of the augmented factors ``[W | b_u | 1]`` / ``[H | 1 | c_i]``
-        and the per-column penalties of each side."""
+        """Width of the augmented factors and, per side, the columns it updates and
+        their penalties."""
         k = self.n_components
-        parts = self._bias_parts
-        K = k + ("user" in parts) + ("item" in parts)
-        l2f = self.alpha * (1.0 - self.l1_ratio)
-        l1f = self.alpha * self.l1_ratio
+        bias = self._bias_columns()
+        K = k + len(bias)
         sides = {}
         for side in ("user", "item"):
-            free = list(range(k))
             l2 = np.zeros(K, dtype=dtype)
             l1 = np.zeros(K, dtype=dtype)
-            l2[:k], l1[:k] = l2f, l1f
+            l2[:k], l1[:k] = self.alpha * (1.0 - self.l1_ratio), self.alpha * self.l1_ratio
             positive = np.zeros(K, dtype=np.bool_)
             positive[:k] = self.nonnegative
-            col = k
-            for owner in ("user", "item"):
-                if owner in parts:
-                    if owner == side:
-                        free.append(col)
-                        l2[col] = self.alpha_bias
-                    col += 1
+            free = list(range(k))
+            if side in bias:
+                free.append(bias[side])
+                l2[bias[side]] = self.alpha_bias
             sides[side] = (np.asarray(free, dtype=np.int64), l2, l1, positive)
         return K, sides
 
     def _ones_columns(self, side):
-        """Columns of the augmented factors of ``side`` fixed at 1."""
-        k = self.n_components
-        cols, col = [], k
-        for owner in ("user", "item"):
-            if owner in self._bias_parts:
-                if owner != side:
-                    cols.append(col)
-                col += 1
-        return cols
+        """Columns of the augmented factors of ``side`` fixed at 1: those facing the
+        other side's bias."""
+        return [col for owner, col in self._bias_columns().items() if owner != side]
 
     def _side(self, name, indptr, indices, ct, cm, dtype):
         K, sides = self._layout(dtype)
@@ -320,13 +319,14 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
     def _augment_items(self):
         """Item factors ``[H | 1 | c_i]`` (C-contiguous, the kernels' layout)."""
         k = self.n_components
-        K, _ = self._layout(self.user_factors_.dtype)
-        V = np.zeros((self.components_.shape[1], K), dtype=self.user_factors_.dtype)
+        bias = self._bias_columns()
+        V = np.zeros((self.components_.shape[1], k + len(bias)),
+                     dtype=self.user_factors_.dtype)
         V[:, :k] = self.components_.T
         for col in self._ones_columns("item"):
             V[:, col] = 1.0
-        if "item" in self._bias_parts:
-            V[:, K - 1] = self.item_bias_
+        if "item" in bias:
+            V[:, bias["item"]] = self.item_bias_
         return V
 
     def _fold_in(self, X):
@@ -342,7 +342,8 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         users = self._side("user", X.indptr, X.indices, ct, cm, V.dtype)
         tol = max(_FOLD_IN_TOL, 10 * float(np.finfo(V.dtype).eps))
         half_sweep(users, U, V, self._c0, n_pass=_FOLD_IN_PASSES, tol=tol)
-        bias = U[:, k] if "user" in self._bias_parts else np.zeros(X.shape[0], V.dtype)
+        col = self._bias_columns().get("user")
+        bias = U[:, col] if col is not None else np.zeros(X.shape[0], V.dtype)
         return U[:, :k], bias
 
     def _user_index(self, users, n_rows=None):
@@ -435,13 +436,13 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     def _store(self, U, V, X):
         k = self.n_components
-        K = U.shape[1]
         self.user_factors_ = np.ascontiguousarray(U[:, :k])
         self.components_ = np.ascontiguousarray(V[:, :k]).T     # rows of H stay contiguous
-        has_user = "user" in self._bias_parts
-        has_item = "item" in self._bias_parts
-        self.user_bias_ = U[:, k].copy() if has_user else np.zeros(U.shape[0], U.dtype)
-        self.item_bias_ = V[:, K - 1].copy() if has_item else np.zeros(V.shape[0], V.dtype)
+        bias = self._bias_columns()
+        self.user_bias_ = U[:, bias["user"]].copy() if "user" in bias else \
+            np.zeros(U.shape[0], U.dtype)
+        self.item_bias_ = V[:, bias["item"]].copy() if "item" in bias else \
+            np.zeros(V.shape[0], V.dtype)
         self._seen = sp.csr_matrix((np.ones(X.nnz, dtype=np.int8), X.indices.copy(),
                                     X.indptr.copy()), shape=X.shape)
 
@@ -557,18 +558,23 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             X.sum_duplicates()
         return X
 
-    def _predict_rows(self, X, W, b):
-        H = np.ascontiguousarray(self.components_.T)
+    def _scoring_factors(self, W, b):
+        """``[W | mu + b]`` and ``[H | 1]`` in float64: their products plus the item
+        biases are the predictions."""
+        H = self.components_.T
         K = W.shape[1]
-        Wa = np.empty((W.shape[0], K + 1), dtype=W.dtype)
-        Wa[:, :K], Wa[:, K] = W, b
-        Ha = np.empty((H.shape[0], K + 1), dtype=H.dtype)
+        Wa = np.empty((W.shape[0], K + 1))
+        Wa[:, :K], Wa[:, K] = W, b + self.global_mean_
+        Ha = np.empty((H.shape[0], K + 1))
         Ha[:, :K], Ha[:, K] = H, 1.0
-        values = predict_entries(X.indptr, X.indices, Wa, Ha, self.global_mean_)
-        values += self.item_bias_[X.indices]
-        P = sp.csr_matrix((values.astype(W.dtype), X.indices.copy(), X.indptr.copy()),
-                          shape=X.shape)
-        return P
+        return Wa, Ha
+
+    def _predict_rows(self, X, W, b):
+        Wa, Ha = self._scoring_factors(W, b)
+        values = predict_entries(X.indptr, X.indices, Wa, Ha,
+                                 self.item_bias_.astype(np.float64))
+        return sp.csr_matrix((values.astype(W.dtype), X.indices.copy(), X.indptr.copy()),
+                             shape=X.shape)
 
     def score(self, X, y=None):
         """Negative RMSE (explicit) or NDCG@10 (implicit) on held-out entries.
@@ -630,18 +636,10 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     # ---------------------------------------------------------------- recommend
     def _top_items(self, W, b, rows, exclude, n):
-        H = np.ascontiguousarray(self.components_.T)
-        offset_rows = W[rows]
-        bias = b[rows] + self.global_mean_
-        K = W.shape[1]
-        Wa = np.empty((rows.shape[0], K + 1), dtype=np.float64)
-        Wa[:, :K], Wa[:, K] = offset_rows, bias
-        Ha = np.empty((H.shape[0], K + 1), dtype=np.float64)
-        Ha[:, :K], Ha[:, K] = H, 1.0
+        Wa, Ha = self._scoring_factors(W[rows], b[rows])
         ex = exclude.tocsr()
-        return top_k(Wa, Ha, np.arange(rows.shape[0]), ex.indptr.astype(np.int64),
-                     ex.indices.astype(np.int64), n,
-                     item_offset=self.item_bias_.astype(np.float64))
+        return top_k(Wa, Ha, ex.indptr.astype(np.int64), ex.indices.astype(np.int64), n,
+                     self.item_bias_.astype(np.float64))
 
     def recommend(self, user=None, n=10, filter_seen=True, *, history=None):
         """The ``n`` items with the highest predicted value for ``user``.
@@ -670,8 +668,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             Predicted values (``-inf`` for the -1 slots).
         """
         check_is_fitted(self)
-        if not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}.")
+        n = _check_positive_int(n, "n")
         if history is not None:
             if user is not None:
                 raise ValueError("Pass either user (fitted users) or history (users "
@@ -680,7 +677,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             W, b = self._fold_in(H)
             rows = np.arange(H.shape[0])
             seen = H if filter_seen else sp.csr_matrix(H.shape, dtype=np.int8)
-            return self._top_items(W, b, rows, seen, int(n))
+            return self._top_items(W, b, rows, seen, n)
         if user is None:
             raise ValueError("recommend needs user (fitted users) or history.")
         scalar = np.ndim(user) == 0
@@ -688,7 +685,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         seen = self._seen[rows] if filter_seen else sp.csr_matrix(
             (rows.shape[0], self._seen.shape[1]), dtype=np.int8)
         items, scores = self._top_items(self.user_factors_, self.user_bias_, rows, seen,
-                                        int(n))
+                                        n)
         if scalar:
             return items[0], scores[0]
         return items, scores
@@ -708,8 +705,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             Best first; -1 / -inf past the number of other items.
         """
         check_is_fitted(self)
-        if not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}.")
+        n = _check_positive_int(n, "n")
         n_items = self.components_.shape[1]
         scalar = np.ndim(item) == 0
         idx = np.atleast_1d(np.asarray(item))
@@ -722,8 +718,8 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         Hn = H / np.where(norms > 0, norms, 1.0)[:, None]
         m = idx.shape[0]
         excl_ptr = np.arange(m + 1, dtype=np.int64)
-        items, scores = top_k(np.ascontiguousarray(Hn[idx]), Hn, np.arange(m), excl_ptr,
-                              idx.astype(np.int64), int(n))
+        items, scores = top_k(np.ascontiguousarray(Hn[idx]), Hn, excl_ptr,
+                              idx.astype(np.int64), n, np.zeros(n_items))
         if scalar:
             return items[0], scores[0]
         return items, scores
