@@ -11,6 +11,14 @@ import, keeps the first ``fit`` of a new process as fast as the next ones
 
 from numba.core.registry import cpu_target as _cpu_target
 
+from ._glm import (
+    csc_take_columns,
+    csr_rmatvec,
+    hinge_conjugate,
+    hinge_derivatives,
+    hinge_loss,
+    newton_target,
+)
 from ._prox import (
     hard_threshold,
     prox_enet,
@@ -35,6 +43,12 @@ _cpu_target.target_context.refresh()
 
 __all__ = [
     "csc_column_stats",
+    "csc_take_columns",
+    "csr_rmatvec",
+    "hinge_conjugate",
+    "hinge_derivatives",
+    "hinge_loss",
+    "newton_target",
     "dense_constant_columns",
     "enet_gap",
     "enet_inner",

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
-from .._solvers._glm import glm_solve
+from .._solvers._glm import as_solver_input, glm_solve
 from ._classifiers import (
     _DTYPES,
     SparseLinearSVC,
@@ -46,10 +46,11 @@ def _c_grid(X, problems, sw, loss, l1_ratio, fit_intercept, Cs, eps):
     return grid
 
 
-def _path(X, y, c, Cs, *, loss, l1_ratio, fit_intercept, tol, max_iter):
+def _path(X, y, c, Cs, *, loss, l1_ratio, fit_intercept, tol, max_iter, X_rows=None):
     """One binary problem along the increasing ``Cs``, each fit warm-started from the
     previous one. ``X`` is a float64 CSC matrix or array (converted once by the
-    caller). Returns coefs (n_Cs, p), intercepts, n_iter, converged flags."""
+    caller), ``X_rows`` the same as CSR when at hand (see :func:`glm_solve`).
+    Returns coefs (n_Cs, p), intercepts, n_iter, converged flags."""
     l1, l2 = float(l1_ratio), float(1.0 - l1_ratio)
     coefs = np.zeros((Cs.shape[0], X.shape[1]))
     intercepts = np.zeros(Cs.shape[0])
@@ -59,13 +60,13 @@ def _path(X, y, c, Cs, *, loss, l1_ratio, fit_intercept, tol, max_iter):
     for i, C in enumerate(Cs):
         w, b, _, n_iter[i], converged[i] = glm_solve(
             X, y, C * c, l1, l2, loss=loss, fit_intercept=fit_intercept, w0=w, b0=b,
-            tol=tol, max_iter=max_iter)
+            tol=tol, max_iter=max_iter, X_rows=X_rows)
         coefs[i], intercepts[i] = w, b
     return coefs, intercepts, n_iter, converged
 
 
-def _as_solver_input(X):
-    return X.tocsc().astype(np.float64) if sp.issparse(X) else np.asarray(X, np.float64)
+def _csr_or_none(X):
+    return X if sp.issparse(X) and X.format == "csr" else None
 
 
 @validate_params(
@@ -145,11 +146,12 @@ def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     _, problems, sw = _binary_problems(X, y, sample_weight, class_weight)
-    Xs = _as_solver_input(X)
+    Xs = as_solver_input(X)
     grid = _c_grid(Xs, problems, sw, loss, l1_ratio, fit_intercept, Cs, eps)
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_path)(Xs, yk, sw, grid, loss=loss, l1_ratio=l1_ratio,
-                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                       X_rows=_csr_or_none(X))
         for yk in problems)
     if not all(r[3].all() for r in results):
         warnings.warn(f"Some fits of the path did not reach tol={tol:g} in "
@@ -217,7 +219,7 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
         # class weights ("balanced" included) from all of y, as scikit-learn's
         # LogisticRegressionCV: every fold solves the same weighted objective
         classes, problems, sw = _binary_problems(X, y, sample_weight, self.class_weight)
-        Xs = _as_solver_input(X)
+        Xs = as_solver_input(X)
         grid = _c_grid(Xs, problems, sw, self._loss, self.l1_ratio, self.fit_intercept,
                        self.Cs, self.eps)
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
@@ -225,11 +227,19 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
             if any(np.all(yk[train] == yk[train][0]) for yk in problems):
                 raise ValueError("A training fold holds a single class: use fewer folds "
                                  "or a stratified splitter.")
+        X_rows = _csr_or_none(X)
+
         def fold_paths(train):
-            Xt = Xs[train]     # one row selection per fold, shared by its problems
+            # one row selection per fold, shared by its problems
+            if X_rows is None:
+                Xt, Xt_rows = Xs[train], None
+            else:
+                Xt_rows = X_rows[train]
+                Xt = as_solver_input(Xt_rows)
             return [_path(Xt, yk[train], sw[train], grid, loss=self._loss,
                           l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
-                          tol=self.tol, max_iter=self.max_iter) for yk in problems]
+                          tol=self.tol, max_iter=self.max_iter, X_rows=Xt_rows)
+                    for yk in problems]
 
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(fold_paths)(train) for train, _ in folds)
