@@ -251,3 +251,309 @@ def test_gap_safe_screening_restricts_and_keeps_the_solution(monkeypatch, positi
     plain, *_ = enet_fista(NUMPY, X, y, alpha, l1_ratio, positive=positive, tol=1e-12,
                            max_iter=100_000, screening=False)
     assert_allclose(plain, coef, atol=1e-6)
+
+
+# --- the coders' device switch: SparseCoder and the dictionary learners -------------
+
+def coding_problem(sparse_X=False, n=80, p=30, k=12, seed=0):
+    rng = np.random.default_rng(seed)
+    D = rng.standard_normal((k, p))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = (rng.standard_normal((n, k)) * (rng.random((n, k)) < 0.3)) @ D \
+        + 0.05 * rng.standard_normal((n, p))
+    return (sp.csr_matrix(X * (np.abs(X) > 0.3)) if sparse_X else X), D
+
+
+def lasso_code_objective(X, D, C, alpha):
+    R = (X.toarray() if sp.issparse(X) else X) - C @ D
+    return 0.5 * np.sum(R * R) + alpha * np.abs(C).sum()
+
+
+@pytest.fixture
+def device_calls(monkeypatch):
+    """Count the batched FISTA coding calls (the device path of sparse_encode)."""
+    from sparse_estimators.gpu import _coding
+
+    calls = []
+    fista = _coding.lasso_codes_fista
+
+    def spy(backend, *args, **kwargs):
+        calls.append(backend.name)
+        return fista(backend, *args, **kwargs)
+    monkeypatch.setattr(_coding, "lasso_codes_fista", spy)
+    return calls
+
+
+@pytest.fixture
+def tight_fit_coding(monkeypatch):
+    """The learners' fit codes at tol=1e-12 (their coding tol is sparse_encode's
+    default), so that CPU and device fits can be compared tightly."""
+    from functools import partial
+
+    from sparse_estimators.decomposition import _dict_learning
+
+    monkeypatch.setattr(_dict_learning, "sparse_encode",
+                        partial(_dict_learning.sparse_encode, tol=1e-12))
+
+
+@pytest.mark.parametrize("sparse_X", [False, True])
+@pytest.mark.parametrize("positive, split_sign", [(False, False), (True, False),
+                                                  (False, True)])
+def test_sparse_coder_on_the_device_path(emulated_gpu, device_calls, sparse_X, positive,
+                                         split_sign):
+    from sparse_estimators.decomposition import SparseCoder
+
+    X, D = coding_problem(sparse_X)
+    params = dict(transform_algorithm="lasso_cd", transform_alpha=0.2,
+                  positive_code=positive, split_sign=split_sign, transform_tol=1e-12,
+                  transform_max_iter=100_000)
+    cpu = SparseCoder(D, **params).transform(X)
+    assert device_calls == []
+    dev = SparseCoder(D, device="gpu", **params).fit(X).transform(X)
+    assert device_calls == ["numpy"]
+    assert dev.shape == cpu.shape == (X.shape[0], D.shape[0] * (2 if split_sign else 1))
+    assert_allclose(dev, cpu, atol=1e-6)
+    if not split_sign:
+        assert lasso_code_objective(X, D, dev, 0.2) == pytest.approx(
+            lasso_code_objective(X, D, cpu, 0.2), rel=1e-9)
+    out = SparseCoder(D, device="gpu", sparse_output=True, **params).transform(X)
+    assert sp.issparse(out)
+    assert_allclose(out.toarray(), cpu, atol=1e-6)
+    X32 = X.astype(np.float32)
+    assert SparseCoder(D, device="gpu", **params).transform(X32).dtype == np.float32
+
+
+@pytest.mark.parametrize("sparse_X", [False, True])
+def test_dictionary_learning_on_the_device_path(emulated_gpu, device_calls,
+                                                tight_fit_coding, sparse_X):
+    from sparse_estimators.decomposition import DictionaryLearning
+
+    X, _ = coding_problem(sparse_X, n=100, p=20, k=6, seed=1)
+    params = dict(n_components=6, alpha=0.1, fit_algorithm="cd",
+                  transform_algorithm="lasso_cd", transform_alpha=0.1, max_iter=5,
+                  tol=0.0, transform_max_iter=100_000, random_state=0)
+    cpu = DictionaryLearning(**params).fit(X)
+    assert device_calls == []
+    dev = DictionaryLearning(device="gpu", **params).fit(X)
+    assert device_calls == ["numpy"] * 5                  # every alternation's coding
+    assert dev.n_iter_ == cpu.n_iter_ == 5
+    assert_allclose(dev.components_, cpu.components_, atol=1e-6)
+    assert_allclose(dev.error_, cpu.error_, rtol=1e-9)
+    codes = dev.transform(X)
+    assert len(device_calls) == 6
+    assert_allclose(codes, cpu.transform(X), atol=1e-3)   # transform_tol is 1e-4
+    assert lasso_code_objective(X, dev.components_, codes, 0.1) == pytest.approx(
+        lasso_code_objective(X, cpu.components_, cpu.transform(X), 0.1), rel=1e-4)
+
+
+@pytest.mark.parametrize("sparse_X", [False, True])
+def test_minibatch_dictionary_learning_on_the_device_path(emulated_gpu, device_calls,
+                                                          tight_fit_coding, sparse_X):
+    from sparse_estimators.decomposition import MiniBatchDictionaryLearning
+
+    X, _ = coding_problem(sparse_X, n=100, p=20, k=6, seed=2)
+    params = dict(n_components=6, alpha=0.1, fit_algorithm="cd",
+                  transform_algorithm="lasso_cd", batch_size=25, max_iter=2, tol=0.0,
+                  max_no_improvement=None, transform_max_iter=100_000, random_state=0)
+    cpu = MiniBatchDictionaryLearning(**params).fit(X)
+    dev = MiniBatchDictionaryLearning(device="gpu", **params).fit(X)
+    assert device_calls == ["numpy"] * 8 and dev.n_steps_ == cpu.n_steps_ == 8
+    assert_allclose(dev.components_, cpu.components_, atol=1e-6)
+    assert_allclose(dev.objective_, cpu.objective_, rtol=1e-9)
+    cpu.partial_fit(X[:30])
+    dev.partial_fit(X[:30])
+    assert len(device_calls) == 9
+    assert_allclose(dev.components_, cpu.components_, atol=1e-6)
+
+
+def test_coders_refuse_other_algorithms_on_the_gpu(emulated_gpu, device_calls):
+    from sparse_estimators.decomposition import (
+        DictionaryLearning,
+        MiniBatchDictionaryLearning,
+        SparseCoder,
+    )
+
+    X, D = coding_problem()
+    with pytest.raises(ValueError, match="transform_algorithm='omp'"):
+        SparseCoder(D, device="gpu").transform(X)           # omp is the default
+    with pytest.raises(ValueError, match="fit_algorithm='lars'"):
+        DictionaryLearning(n_components=4, transform_algorithm="lasso_cd",
+                           device="gpu").fit(X)
+    with pytest.raises(ValueError, match="transform_algorithm='threshold'"):
+        MiniBatchDictionaryLearning(n_components=4, fit_algorithm="cd",
+                                    transform_algorithm="threshold",
+                                    device="gpu").partial_fit(X)
+    assert device_calls == []
+    # "auto" runs the lasso coding on the device and the others on the CPU
+    dl = DictionaryLearning(n_components=4, fit_algorithm="cd", max_iter=2,
+                            random_state=0, device="auto").fit(X)
+    assert device_calls == ["numpy"] * 2
+    dl.transform(X)                                        # omp, on the CPU
+    assert len(device_calls) == 2
+    for est in (SparseCoder(D, device="tpu"), DictionaryLearning(device="tpu"),
+                MiniBatchDictionaryLearning(device="tpu")):
+        with pytest.raises(ValueError, match="device"):
+            est.fit(X)
+
+
+def test_coders_without_cupy(monkeypatch, device_calls):
+    import sys
+
+    from sparse_estimators.decomposition import (
+        DictionaryLearning,
+        MiniBatchDictionaryLearning,
+        SparseCoder,
+    )
+
+    monkeypatch.setitem(sys.modules, "cupy", None)        # `import cupy` fails
+    X, D = coding_problem(sparse_X=True)
+    lasso = dict(transform_algorithm="lasso_cd", transform_alpha=0.2)
+    learn = dict(n_components=4, fit_algorithm="cd", transform_algorithm="lasso_cd",
+                 max_iter=3, random_state=0)
+    for est in (SparseCoder(D, device="gpu", **lasso),
+                DictionaryLearning(device="gpu", **learn),
+                MiniBatchDictionaryLearning(device="gpu", batch_size=20, **learn)):
+        with pytest.raises(ImportError, match="pip install cupy-cuda12x"):
+            est.fit(X).transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = SparseCoder(D, device="auto", **lasso).transform(X)
+        dl_auto = DictionaryLearning(device="auto", **learn).fit(X)
+        mb_auto = MiniBatchDictionaryLearning(device="auto", batch_size=20, **learn).fit(X)
+    assert device_calls == []
+    np.testing.assert_array_equal(auto, SparseCoder(D, **lasso).transform(X))
+    np.testing.assert_array_equal(dl_auto.components_,
+                                  DictionaryLearning(**learn).fit(X).components_)
+    np.testing.assert_array_equal(
+        mb_auto.components_,
+        MiniBatchDictionaryLearning(batch_size=20, **learn).fit(X).components_)
+
+
+def _coder_checks_expected_to_fail(estimator):
+    from test_estimator_checks import SPARSE_CODER_CHECKS
+
+    from sparse_estimators.decomposition import SparseCoder
+
+    if isinstance(estimator, SparseCoder):
+        # the dictionary fixes the width; tests/test_estimator_checks.py runs these
+        # with a matching dictionary on the CPU path
+        return dict.fromkeys(SPARSE_CODER_CHECKS, "needs a dictionary of the data's width")
+    return {}
+
+
+def _coders_and_cv_on_the_device():
+    from sparse_estimators.decomposition import (
+        DictionaryLearning,
+        MiniBatchDictionaryLearning,
+        SparseCoder,
+    )
+    from sparse_estimators.linear_model import ElasticNetCV, LassoCV
+
+    lasso = dict(fit_algorithm="cd", transform_algorithm="lasso_cd", device="gpu",
+                 random_state=0)
+    return [SparseCoder(np.random.RandomState(0).normal(size=(5, 3)),
+                        transform_algorithm="lasso_cd", transform_alpha=0.1,
+                        transform_tol=1e-12, transform_max_iter=100_000, device="gpu"),
+            DictionaryLearning(n_components=3, max_iter=10, **lasso),
+            MiniBatchDictionaryLearning(n_components=3, max_iter=5, batch_size=8, **lasso),
+            LassoCV(tol=1e-12, max_iter=100_000, device="gpu"),
+            ElasticNetCV(tol=1e-12, max_iter=100_000, device="gpu")]
+
+
+@parametrize_with_checks(_coders_and_cv_on_the_device(),
+                         expected_failed_checks=_coder_checks_expected_to_fail)
+def test_coders_and_cv_device_path_pass_estimator_checks(estimator, check, emulated_gpu):
+    # scikit-learn's checks through the GPU code path (NumPy backend) of the coders
+    # and the CV estimators
+    check(estimator)
+
+
+# --- LassoCV / ElasticNetCV on the device -------------------------------------------
+
+@pytest.fixture
+def fista_calls(monkeypatch):
+    """Record the warm start (``w0``) of every FISTA fit."""
+    from sparse_estimators import gpu
+
+    calls = []
+    fista = gpu.enet_fista
+
+    def spy(*args, **kwargs):
+        w0 = kwargs.get("w0")
+        calls.append(None if w0 is None else np.array(w0))
+        return fista(*args, **kwargs)
+    monkeypatch.setattr(gpu, "enet_fista", spy)
+    return calls
+
+
+@pytest.mark.parametrize("fmt", ["csr", "dense"])
+@pytest.mark.parametrize("l1_ratio", [1.0, [0.5, 1.0]])
+def test_cv_estimators_on_the_device_path(emulated_gpu, fista_calls, fmt, l1_ratio):
+    from sparse_estimators.linear_model import ElasticNetCV, LassoCV
+
+    X, y = problem(fmt, n=150, p=40)
+    n_alphas, cv = 12, 3
+    params = dict(alphas=n_alphas, cv=cv, tol=1e-12, max_iter=100_000)
+    make = ((lambda **kw: LassoCV(**params, **kw)) if l1_ratio == 1.0 else
+            (lambda **kw: ElasticNetCV(l1_ratio=l1_ratio, **params, **kw)))
+    cpu = make().fit(X, y)
+    assert fista_calls == []
+    dev = make(device="gpu").fit(X, y)
+    n_paths = len(np.atleast_1d(l1_ratio))
+    # every alpha of every path of every fold, then the refit
+    assert len(fista_calls) == cv * n_paths * n_alphas + 1
+    # along a path, each alpha starts from the previous alpha's solution
+    starts = [w0 is None for w0 in fista_calls[:-1]]
+    assert starts == ([True] + [False] * (n_alphas - 1)) * (cv * n_paths)
+    assert_allclose(dev.alphas_, cpu.alphas_)
+    assert_allclose(dev.mse_path_, cpu.mse_path_, rtol=1e-6)     # DESIGN.md: fp64 1e-6
+    assert dev.alpha_ == cpu.alpha_
+    if n_paths > 1:
+        assert dev.l1_ratio_ == cpu.l1_ratio_
+    assert_allclose(dev.coef_, cpu.coef_, atol=1e-6)
+    assert dev.intercept_ == pytest.approx(cpu.intercept_, abs=1e-6)
+    assert dev.dual_gap_ >= -1e-12 and dev.n_iter_ > 0
+
+
+def test_cv_warm_start_saves_iterations(emulated_gpu, monkeypatch):
+    from sparse_estimators import gpu
+    from sparse_estimators.linear_model import LassoCV
+
+    X, y = problem(n=150, p=40)
+    iters = {"warm": 0, "cold": 0}
+    fista = gpu.enet_fista
+
+    def counting(*args, cold=False, **kwargs):
+        if cold:
+            kwargs["w0"] = None
+        out = fista(*args, **kwargs)
+        iters["cold" if cold else "warm"] += out[3]
+        return out
+    monkeypatch.setattr(gpu, "enet_fista", counting)
+    warm = LassoCV(alphas=15, cv=3, tol=1e-10, max_iter=100_000, device="gpu").fit(X, y)
+    monkeypatch.setattr(gpu, "enet_fista", lambda *a, **k: counting(*a, cold=True, **k))
+    cold = LassoCV(alphas=15, cv=3, tol=1e-10, max_iter=100_000, device="gpu").fit(X, y)
+    assert iters["warm"] < 0.9 * iters["cold"]               # 3210 against 3740
+    assert warm.alpha_ == cold.alpha_
+    assert_allclose(warm.mse_path_, cold.mse_path_, rtol=1e-6)
+
+
+def test_cv_estimators_without_cupy(monkeypatch, fista_calls):
+    import sys
+
+    from sparse_estimators.linear_model import ElasticNetCV, LassoCV
+
+    monkeypatch.setitem(sys.modules, "cupy", None)        # `import cupy` fails
+    X, y = problem(n=120, p=30)
+    with pytest.raises(ImportError, match="pip install cupy-cuda12x"):
+        LassoCV(alphas=5, cv=3, device="gpu").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = ElasticNetCV(alphas=8, cv=3, device="auto").fit(X, y)
+    assert fista_calls == []
+    np.testing.assert_array_equal(auto.mse_path_,
+                                  ElasticNetCV(alphas=8, cv=3).fit(X, y).mse_path_)
+    with pytest.raises(ValueError, match="device"):
+        LassoCV(device="tpu").fit(X, y)
+
+

@@ -8,9 +8,15 @@ from contextlib import nullcontext
 import numpy as np
 import scipy.sparse as sp
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._kernels._coding import gram_lasso_cd, gram_lasso_lars, gram_omp
@@ -241,15 +247,76 @@ def _encode_on_device(backend, X, dictionary, alpha, positive, init, tol, max_it
     return sp.csr_matrix(code) if return_sparse else code
 
 
-def encode_with(est, X, dictionary, tol=1e-4):
+#: The ``device`` parameter of the coders: validated like ``Lasso``'s.
+DEVICE_CONSTRAINT = [StrOptions({"cpu", "gpu", "auto"})]
+
+#: The ``device`` entry of the coders' docstrings (``Lasso``'s wording, for codes).
+DEVICE_DOC = """device : {"cpu", "gpu", "auto"}, default="cpu"
+        Where the ``lasso_cd`` codes are computed. ``"gpu"`` codes all samples at
+        once by FISTA on the Gram matrix on an NVIDIA GPU through CuPy (see
+        :mod:`sparse_estimators.gpu` and :func:`sparse_encode`);
+        ``transform_max_iter`` then counts FISTA iterations. ``"auto"`` takes the GPU
+        when CuPy and a device are there and the CPU otherwise; ``"gpu"`` without them
+        raises an error saying what is missing. The other algorithms run on the
+        CPU: with ``"gpu"`` they raise a ``ValueError``."""
+
+
+def coding_device(device, algorithms):
+    """The ``device`` to hand :func:`sparse_encode`.
+
+    ``"cpu"`` when ``device`` resolves to the CPU, else ``device`` itself (so
+    ``"auto"`` still codes the non-lasso algorithms on the CPU). Resolved once per
+    call of a coder's method, so that ``"auto"`` without CuPy does not try the
+    import again for every batch.
+
+    Parameters
+    ----------
+    device : {"cpu", "gpu", "auto"}
+    algorithms : dict
+        ``{parameter name: (value, value that codes with lasso_cd)}`` of the coder.
+
+    Returns
+    -------
+    device : {"cpu", "gpu", "auto"}
+
+    Raises
+    ------
+    ValueError
+        With ``device="gpu"`` when a parameter selects a coding other than
+        ``lasso_cd``, or with an unknown ``device``.
+    ImportError, RuntimeError
+        With ``device="gpu"`` without CuPy or a CUDA device.
+    """
+    if device == "cpu":
+        return "cpu"
+    if device == "gpu":
+        wrong = [f"{name}={value!r}" for name, (value, lasso) in algorithms.items()
+                 if value != lasso]
+        if wrong:
+            wanted = ", ".join(f"{name}={lasso!r}"
+                               for name, (_, lasso) in algorithms.items())
+            raise ValueError(f"device='gpu' computes lasso_cd codes only ({wanted}); "
+                             f"got {', '.join(wrong)}. Use device='auto' to run the "
+                             "other algorithms on the CPU.")
+    from ..gpu import resolve_device  # only now: the GPU path is optional
+
+    return "cpu" if resolve_device(device) is None else device
+
+
+def encode_with(est, X, dictionary, tol=1e-4, device=None):
     """Codes of the validated ``X`` on ``dictionary`` with the ``transform_*``,
-    ``n_jobs``, ``positive_code`` and ``split_sign`` parameters of the coder ``est``
-    (shared by :class:`SparseCoder` and the dictionary learners)."""
+    ``n_jobs``, ``positive_code``, ``split_sign`` and ``device`` parameters of the
+    coder ``est`` (shared by :class:`SparseCoder` and the dictionary learners).
+    ``device`` overrides the resolution of ``est.device`` (see
+    :func:`coding_device`)."""
+    if device is None:
+        device = coding_device(est.device, {"transform_algorithm": (
+            est.transform_algorithm, "lasso_cd")})
     code = sparse_encode(
         X, dictionary.astype(X.dtype, copy=False), algorithm=est.transform_algorithm,
         n_nonzero_coefs=est.transform_n_nonzero_coefs, alpha=est.transform_alpha,
         max_iter=est.transform_max_iter, tol=tol, n_jobs=est.n_jobs,
-        positive=est.positive_code, check_input=False)
+        positive=est.positive_code, check_input=False, device=device)
     if est.split_sign:
         code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
     return code
@@ -265,7 +332,7 @@ def decode_with(est, code, dictionary):
 
 
 class SparseCoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Sparse coding on a fixed dictionary (scikit-learn's ``SparseCoder`` API).
+    __doc__ = """Sparse coding on a fixed dictionary (scikit-learn's ``SparseCoder`` API).
 
     ``transform`` returns the codes of :func:`sparse_encode` for the chosen
     algorithm; dense, CSR and CSC input are accepted (sparse input is never
@@ -295,6 +362,7 @@ default="omp"
         Lasso relative duality-gap tolerance.
     sparse_output : bool, default=False
         Return the codes as CSR.
+    """ + DEVICE_DOC + """
 
     Attributes
     ----------
@@ -314,10 +382,25 @@ default="omp"
 
     _required_parameters = ["dictionary"]
 
+    _parameter_constraints: dict = {
+        "dictionary": ["array-like"],
+        "transform_algorithm": [StrOptions(set(ALGORITHMS))],
+        "transform_n_nonzero_coefs": [Interval(numbers.Integral, 1, None, closed="left"),
+                                      None],
+        "transform_alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "split_sign": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
+        "positive_code": ["boolean"],
+        "transform_max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "transform_tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "sparse_output": ["boolean"],
+        "device": DEVICE_CONSTRAINT,
+    }
+
     def __init__(self, dictionary, *, transform_algorithm="omp",
                  transform_n_nonzero_coefs=None, transform_alpha=None, split_sign=False,
                  n_jobs=None, positive_code=False, transform_max_iter=1000,
-                 transform_tol=1e-4, sparse_output=False):
+                 transform_tol=1e-4, sparse_output=False, device="cpu"):
         self.dictionary = dictionary
         self.transform_algorithm = transform_algorithm
         self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
@@ -328,9 +411,11 @@ default="omp"
         self.transform_max_iter = transform_max_iter
         self.transform_tol = transform_tol
         self.sparse_output = sparse_output
+        self.device = device
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Only validate ``X`` (the dictionary is given).
+        """Only validate the parameters and ``X`` (the dictionary is given).
 
         Parameters
         ----------
@@ -366,6 +451,7 @@ default="omp"
         code : ndarray or CSR matrix of shape (n_samples, n_components)
             ``2 * n_components`` columns with ``split_sign``.
         """
+        self._validate_params()        # transform needs no fit
         reset = not hasattr(self, "n_features_in_")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=reset)
         dictionary = check_array(self.dictionary, dtype=_DTYPES)

@@ -28,7 +28,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._coding import _DTYPES, _row_norms2, decode_with, encode_with, sparse_encode
+from ._coding import (
+    _DTYPES,
+    DEVICE_CONSTRAINT,
+    DEVICE_DOC,
+    _row_norms2,
+    coding_device,
+    decode_with,
+    encode_with,
+    sparse_encode,
+)
 
 _FIT_ALGORITHMS = {"lars": "lasso_lars", "cd": "lasso_cd"}
 
@@ -110,6 +119,16 @@ class _BaseDictionaryLearning(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=False)
         return encode_with(self, X, self.components_)
 
+    def _resolve_device(self):
+        """Check ``device`` against both codings and resolve it once for a fit
+        (see :func:`coding_device`): with ``"gpu"`` both the
+        fit's coding and ``transform`` must be the lasso (``fit_algorithm="cd"``,
+        ``transform_algorithm="lasso_cd"``), so that ``transform`` cannot fail
+        after a fit that succeeded."""
+        self._device = coding_device(self.device, {
+            "fit_algorithm": (self.fit_algorithm, "cd"),
+            "transform_algorithm": (self.transform_algorithm, "lasso_cd")})
+
     def inverse_transform(self, X):
         """Signals reconstructed from codes: ``code @ components_``.
 
@@ -138,7 +157,7 @@ class _BaseDictionaryLearning(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         return sparse_encode(X, V, algorithm=_FIT_ALGORITHMS[self.fit_algorithm],
                              alpha=self.alpha, init=init, n_jobs=self.n_jobs,
                              positive=self.positive_code, check_input=False,
-                             max_iter=self.transform_max_iter)
+                             max_iter=self.transform_max_iter, device=self._device)
 
 
 _COMMON_CONSTRAINTS = {
@@ -156,6 +175,7 @@ _COMMON_CONSTRAINTS = {
     "positive_code": ["boolean"],
     "positive_dict": ["boolean"],
     "transform_max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    "device": DEVICE_CONSTRAINT,
 }
 
 _SHARED_PARAMS_DOC = """
@@ -182,7 +202,10 @@ default="omp"
     positive_code : bool, default=False
     positive_dict : bool, default=False
     transform_max_iter : int, default=1000
-        Epochs of ``lasso_cd`` / steps of ``lasso_lars``, in fit and transform."""
+        Epochs of ``lasso_cd`` / steps of ``lasso_lars``, in fit and transform.
+    """ + DEVICE_DOC + """
+        ``"gpu"`` covers the fit's coding and ``transform``: it needs
+        ``fit_algorithm="cd"`` and ``transform_algorithm="lasso_cd"``."""
 
 
 class DictionaryLearning(_BaseDictionaryLearning):
@@ -233,7 +256,8 @@ class DictionaryLearning(_BaseDictionaryLearning):
                  fit_algorithm="lars", transform_algorithm="omp",
                  transform_n_nonzero_coefs=None, transform_alpha=None, n_jobs=None,
                  dict_init=None, verbose=False, split_sign=False, random_state=None,
-                 positive_code=False, positive_dict=False, transform_max_iter=1000):
+                 positive_code=False, positive_dict=False, transform_max_iter=1000,
+                 device="cpu"):
         self.n_components = n_components
         self.alpha = alpha
         self.max_iter = max_iter
@@ -250,6 +274,7 @@ class DictionaryLearning(_BaseDictionaryLearning):
         self.positive_code = positive_code
         self.positive_dict = positive_dict
         self.transform_max_iter = transform_max_iter
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -266,6 +291,7 @@ class DictionaryLearning(_BaseDictionaryLearning):
         self : object
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+        self._resolve_device()
         rng = check_random_state(self.random_state)
         V = _init_dictionary(X, self._check_n_components(X), self.dict_init, rng)
         Xc = X.tocsr() if sp.issparse(X) else X
@@ -374,7 +400,7 @@ class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
                  transform_n_nonzero_coefs=None, verbose=False, split_sign=False,
                  random_state=None, positive_code=False, positive_dict=False,
                  transform_max_iter=1000, tol=1e-3, max_no_improvement=10,
-                 forget_rate=4.0):
+                 forget_rate=4.0, device="cpu"):
         self.n_components = n_components
         self.alpha = alpha
         self.max_iter = max_iter
@@ -395,6 +421,7 @@ class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
         self.tol = tol
         self.max_no_improvement = max_no_improvement
         self.forget_rate = forget_rate
+        self.device = device
 
     def _start(self, X, rng):
         V = _init_dictionary(X, self._check_n_components(X), self.dict_init, rng)
@@ -448,6 +475,7 @@ class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         X = X.tocsr() if sp.issparse(X) else X
+        self._resolve_device()
         rng = check_random_state(self.random_state)
         self._start(X, rng)
         n = X.shape[0]
@@ -501,6 +529,7 @@ class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
             self._validate_params()
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=first)
         X = X.tocsr() if sp.issparse(X) else X
+        self._resolve_device()
         if first:
             self._start(X, check_random_state(self.random_state))
         self._step(X)

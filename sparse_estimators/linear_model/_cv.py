@@ -1,5 +1,6 @@
 """Cross-validated Lasso and ElasticNet along warm-started regularisation paths."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,7 @@ from .._solvers import Design, alpha_grid, enet_path_solve, gap_tolerance
 from ..utils import check_alphas, normalized_sample_weight
 from ._coordinate_descent import (
     _DTYPES,
+    ElasticNet,
     _check_finite_model,
     _seed,
     _SparseLinearRegressorMixin,
@@ -36,6 +38,29 @@ def _fold_mse(X, y, sw, train, test, fit_intercept, grids, l1_ratios, path_kw):
         pred = np.asarray(X_te @ coefs, dtype=np.float64) + icpt
         err = (pred - y_te[:, None]) ** 2
         out[i] = np.average(err, axis=0, weights=w_te)
+    return out
+
+
+def _fold_mse_device(backend, X, y, sw, train, test, fit_intercept, grids, l1_ratios,
+                     path_kw):
+    """:func:`_fold_mse` on ``backend``: every path by FISTA, each alpha warm-started
+    from the previous one's coefficients, the fold's design moved once."""
+    from ..gpu import enet_fista, prepare_design
+
+    sw_tr = None if sw is None else sw[train]
+    X_tr, y_tr = X[train], y[train]
+    design = prepare_design(backend, X_tr, sw_tr, fit_intercept)  # shared by the paths
+    X_te, y_te = X[test], y[test].astype(np.float64)
+    w_te = None if sw is None else sw[test]
+    out = np.empty((len(l1_ratios), grids.shape[1]))
+    for i, l1_ratio in enumerate(l1_ratios):
+        coef = None
+        for j, alpha in enumerate(grids[i]):
+            coef, icpt, _, _, _ = enet_fista(
+                backend, X_tr, y_tr, alpha, l1_ratio, sample_weight=sw_tr,
+                fit_intercept=fit_intercept, w0=coef, design=design, **path_kw)
+            pred = np.asarray(X_te @ coef, dtype=np.float64) + icpt
+            out[i, j] = np.average((pred - y_te) ** 2, weights=w_te)
     return out
 
 
@@ -74,6 +99,15 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the coordinate order when ``selection='random'``.
     selection : {'cyclic', 'random'}, default='cyclic'
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
+        CuPy (see :class:`ElasticNet` and :mod:`sparse_estimators.gpu`): each fold's
+        design goes to the device once, its alpha paths are solved in decreasing
+        order, each alpha warm-started from the previous one's coefficients, and the
+        final model is refitted by ``ElasticNet(device=device)``. ``max_iter`` then
+        counts FISTA iterations, and ``selection`` / ``random_state`` do not apply.
+        ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
+        otherwise; ``"gpu"`` without them raises an error saying what is missing.
 
     Attributes
     ----------
@@ -115,11 +149,13 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         "positive": ["boolean"],
         "random_state": ["random_state"],
         "selection": [StrOptions({"cyclic", "random"})],
+        "device": [StrOptions({"cpu", "gpu", "auto"})],
     }
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0,
-                 n_jobs=None, positive=False, random_state=None, selection="cyclic"):
+                 n_jobs=None, positive=False, random_state=None, selection="cyclic",
+                 device="cpu"):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -133,6 +169,7 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.device = device
 
     def _l1_ratios(self):
         return np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
@@ -182,12 +219,21 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
             grids = np.tile(alphas, (len(l1_ratios), 1))
 
         folds = list(check_cv(self.cv).split(X, y, groups))
-        shuffle, seed = _seed(self.selection, self.random_state)
-        path_kw = dict(positive=self.positive, tol=self.tol, max_iter=self.max_iter,
-                       shuffle=shuffle, seed=seed)
+        backend = None
+        if self.device != "cpu":
+            from ..gpu import resolve_device  # only now: the GPU path is optional
+
+            backend = resolve_device(self.device)
+        if backend is None:
+            shuffle, seed = _seed(self.selection, self.random_state)
+            path_kw = dict(positive=self.positive, tol=self.tol, max_iter=self.max_iter,
+                           shuffle=shuffle, seed=seed)
+            fold_mse = partial(_fold_mse, X, y, sw)
+        else:
+            path_kw = dict(positive=self.positive, tol=self.tol, max_iter=self.max_iter)
+            fold_mse = partial(_fold_mse_device, backend, X, y, sw)
         mse = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
-            delayed(_fold_mse)(X, y, sw, train, test, self.fit_intercept, grids,
-                               l1_ratios, path_kw)
+            delayed(fold_mse)(train, test, self.fit_intercept, grids, l1_ratios, path_kw)
             for train, test in folds)
         mse_path = np.stack(mse, axis=-1)  # (n_l1, n_alphas, n_folds)
         mean = mse_path.mean(axis=-1)
@@ -195,15 +241,26 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         self.l1_ratio_ = float(l1_ratios[i_best])
         self.alpha_ = float(grids[i_best, j_best])
 
-        coefs, gaps, its, conv = enet_path_solve(
-            full, yc, [self.alpha_], self.l1_ratio_, **path_kw)
-        _warn_not_converged(gaps, conv, gap_tolerance(yc, self.tol, full.W),
-                            self.max_iter)
-        self.coef_ = coefs[:, 0]
-        self.intercept_ = X.dtype.type(full.intercept(self.coef_, y_offset))
+        if backend is None:
+            coefs, gaps, its, conv = enet_path_solve(
+                full, yc, [self.alpha_], self.l1_ratio_, **path_kw)
+            _warn_not_converged(gaps, conv, gap_tolerance(yc, self.tol, full.W),
+                                self.max_iter)
+            self.coef_ = coefs[:, 0]
+            self.intercept_ = X.dtype.type(full.intercept(self.coef_, y_offset))
+            self.dual_gap_ = float(gaps[0])
+            self.n_iter_ = its[0]
+        else:
+            refit = ElasticNet(
+                alpha=self.alpha_, l1_ratio=self.l1_ratio_,
+                fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol,
+                positive=self.positive, verbose=self.verbose, device=self.device,
+            ).fit(X, y, sample_weight=sw)
+            self.coef_ = refit.coef_
+            self.intercept_ = X.dtype.type(refit.intercept_)
+            self.dual_gap_ = float(refit.dual_gap_)
+            self.n_iter_ = refit.n_iter_
         _check_finite_model(self.coef_, self.intercept_)
-        self.dual_gap_ = float(gaps[0])
-        self.n_iter_ = its[0]
         single = np.ndim(self.l1_ratio) == 0
         self.mse_path_ = mse_path[0] if single else mse_path
         self.alphas_ = grids[0] if single else grids
@@ -231,6 +288,8 @@ class LassoCV(ElasticNetCV):
     positive : bool, default=False
     random_state : int, RandomState instance or None, default=None
     selection : {'cyclic', 'random'}, default='cyclic'
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        Where to solve: see :class:`ElasticNetCV`.
 
     Attributes
     ----------
@@ -264,12 +323,12 @@ class LassoCV(ElasticNetCV):
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000,
                  tol=1e-4, cv=None, copy_X=True, verbose=0, n_jobs=None,
-                 positive=False, random_state=None, selection="cyclic"):
+                 positive=False, random_state=None, selection="cyclic", device="cpu"):
         super().__init__(
             l1_ratio=1.0, eps=eps, alphas=alphas, fit_intercept=fit_intercept,
             max_iter=max_iter, tol=tol, cv=cv, copy_X=copy_X, verbose=verbose,
             n_jobs=n_jobs, positive=positive, random_state=random_state,
-            selection=selection)
+            selection=selection, device=device)
 
     def _l1_ratios(self):
         return np.ones(1)
