@@ -299,6 +299,11 @@ def test_bad_input(Est):
         Est().fit(X, y, sample_weight=-np.ones(X.shape[0]))
     with pytest.raises(ValueError, match="non-zero|positive sum"):
         Est().fit(X, y, sample_weight=np.zeros(X.shape[0]))
+    # all the weight on one class: with an intercept the optimum is at infinity
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        Est().fit(X, y, sample_weight=(y == 1).astype(float))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        Est(class_weight={0: 0.0, 1: 1.0}).fit(X, y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         Est().fit(X, y[:-1])
     with pytest.raises(InvalidParameterError, match="C"):

@@ -62,8 +62,16 @@ NEWTON_WS_MIN = 10
 #: one is NEWTON_WS_GROWTH times larger (instead of twice the support).
 NEWTON_WS_FULL = 0.9
 NEWTON_WS_GROWTH = 4
+#: Newton steps in a row without a new smallest duality gap before the solver stops.
+MAX_STALLS = 5
+_EPS = np.finfo(np.float64).eps
 #: Coordinate-descent epochs allowed per Newton step.
 INNER_MAX_EPOCHS = 10_000
+
+
+def csr_or_none(X):
+    """``X`` when it is a CSR matrix (the ``X_rows`` of :func:`glm_solve`), else None."""
+    return X if sp.issparse(X) and X.format == "csr" else None
 
 
 def as_solver_input(X):
@@ -153,7 +161,9 @@ def _derivatives(m, b, y, c, logistic, floor, alpha, h):
     f = float(np.sum(c * (np.log1p(e) + np.maximum(z, 0.0))))
     q = np.where(z >= 0.0, 1.0, e) / (1.0 + e)  # expit(z)
     np.multiply(-c * y, q, out=alpha)
-    np.maximum(c * (q * (1.0 - q)), floor * c, out=h)
+    # q (1 - q) = e / (1 + e)^2 for either sign of z, without the cancellation of
+    # 1 - q for badly misclassified samples
+    np.maximum(c * (e / ((1.0 + e) * (1.0 + e))), floor * c, out=h)
     return f, float(np.sum(alpha)), float(np.sum(h))
 
 
@@ -288,13 +298,13 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     n, p = X.shape
     y = np.asarray(y, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
-    # One float64 CSC copy that every Newton step's Design reuses (and the steps of
-    # the continuation, which receive it as is). float64 even for float32 data: each
-    # step rescales the design by the new curvatures, and float32 rounding there
-    # perturbs the Newton model enough to stall the line search around a relative
-    # gap of 1e-8.
-    if X_rows is None and sp.issparse(X) and X.format == "csr":
-        X_rows = X
+    # One float64 CSC form (the caller's own when it is one) from which every
+    # Newton step copies its working-set columns, shared with the steps of the
+    # continuation. float64 even for float32 data: each step rescales the design by
+    # the new curvatures, and float32 rounding there perturbs the Newton model
+    # enough to stall the line search around a relative gap of 1e-8.
+    if X_rows is None:
+        X_rows = csr_or_none(X)
     X = as_solver_input(X)
     if continuation and w0 is None and l1 > 0.0:
         return _continuation(X, y, c, l1, l2, loss=loss, fit_intercept=fit_intercept,
@@ -321,6 +331,8 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     epochs = 0
     floor = MIN_CURVATURE
     ws = None
+    best_gap = best_primal = np.inf
+    stalls = 0
     while True:
         # loss, its gradient in the margins and the Newton curvatures, in one pass
         f, sum_alpha, _ = _derivatives(m, b, y, c, logistic, floor, alpha, h)
@@ -333,15 +345,28 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
         if gap <= tol_abs:
             converged = True
             break
-        if it >= max_iter or epochs >= max_epochs:
+        # A step makes progress if it lowers the objective beyond rounding or the
+        # gap below its smallest value so far: near the optimum the objective is
+        # flat to rounding while the gap still falls (the dual point improves), and
+        # far from it the squared hinge's gap may rise while the objective falls.
+        # MAX_STALLS steps in a row without either: both are at the rounding
+        # floor, and more steps would only run to max_iter.
+        if gap < best_gap or primal < best_primal - 8.0 * _EPS * abs(primal):
+            stalls = 0
+        else:
+            stalls += 1
+        best_gap, best_primal = min(best_gap, gap), min(best_primal, primal)
+        if it >= max_iter or epochs >= max_epochs or stalls >= MAX_STALLS:
             break
         K.newton_target(m, b, alpha, h, z)
         # Newton working set: the support and the features that violate their
-        # optimality condition most, twice the support in all (at least
-        # NEWTON_WS_MIN; Massias et al. 2018 for prox-Newton): the subproblem's
-        # design is built on those columns only. Taking every violator at once made
-        # the first steps overshoot the support (C=8 on the docstrings: 230
-        # non-zeros after one step for 117 at the end) and cost 25-40% more time.
+        # optimality condition most (Massias et al. 2018 for prox-Newton), twice the
+        # support in all (at least NEWTON_WS_MIN, NEWTON_WS_GROWTH times the last
+        # working set when that came back full, never more than the support and
+        # the violators): the subproblem's design is built on those columns only.
+        # Taking every violator at once made the first steps overshoot the support
+        # (C=8 on the docstrings: 230 non-zeros after one step for 117 at the end)
+        # and cost 25-40% more time.
         viol = np.abs(u + l2 * w) - l1
         score = np.where(w != 0.0, np.inf, viol)
         n_supp = int(np.count_nonzero(w))
@@ -372,14 +397,14 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
         delta = (float(np.sum(u[ws] * d_w)) + sum_alpha * d_b
                  + _penalty(w_ws, l1, l2) - pen_old)
         d_m = _matvec(Xws, d_w)
-        rounding = 8.0 * np.finfo(np.float64).eps * abs(primal)
+        rounding = 8.0 * _EPS * abs(primal)
         t = 1.0
         for _ in range(MAX_HALVINGS):
             w_try = w_old + t * d_w
             f_try = (_loss_sum(m, d_m, t, b + t * d_b, y, c, logistic)
                      + pen_rest + _penalty(w_try, l1, l2))
-            # (the loss sums of two kernels may differ by rounding: a null step is
-            # accepted, and the next step's curvature floor changes the model)
+            # (the loss sums of two kernels may differ by rounding, so a step that
+            # changes nothing must pass)
             if f_try <= primal + ARMIJO * t * min(delta, 0.0) + rounding:
                 break
             t *= 0.5
@@ -413,6 +438,8 @@ def null_gradient_norm(X, y, c, *, loss="logistic", fit_intercept=True, X_rows=N
     the loss weights ``c`` with an all-zero model.
     """
     n = X.shape[0]
+    if X_rows is None:
+        X_rows = csr_or_none(X)
     b_null = optimal_intercept(np.zeros(n), y, c, loss=loss) if fit_intercept else 0.0
     alpha = _gradient(np.zeros(n), b_null, y, c, loss)[0]
     return float(np.max(np.abs(_rmatvec(X, alpha, X_rows)))) if X.shape[1] else 0.0

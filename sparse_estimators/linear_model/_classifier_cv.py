@@ -5,7 +5,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
@@ -16,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
-from .._solvers._glm import as_solver_input, glm_solve
+from .._solvers._glm import as_solver_input, csr_or_none, glm_solve
 from ._classifiers import (
     _DTYPES,
     SparseLinearSVC,
@@ -63,10 +62,6 @@ def _path(X, y, c, Cs, *, loss, l1_ratio, fit_intercept, tol, max_iter, X_rows=N
             tol=tol, max_iter=max_iter, X_rows=X_rows)
         coefs[i], intercepts[i] = w, b
     return coefs, intercepts, n_iter, converged
-
-
-def _csr_or_none(X):
-    return X if sp.issparse(X) and X.format == "csr" else None
 
 
 @validate_params(
@@ -151,7 +146,7 @@ def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_path)(Xs, yk, sw, grid, loss=loss, l1_ratio=l1_ratio,
                        fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
-                       X_rows=_csr_or_none(X))
+                       X_rows=csr_or_none(X))
         for yk in problems)
     if not all(r[3].all() for r in results):
         warnings.warn(f"Some fits of the path did not reach tol={tol:g} in "
@@ -219,7 +214,9 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
         # class weights ("balanced" included) from all of y, as scikit-learn's
         # LogisticRegressionCV: every fold solves the same weighted objective
         classes, problems, sw = _binary_problems(X, y, sample_weight, self.class_weight)
-        Xs = as_solver_input(X)
+        X_rows = csr_or_none(X)
+        # CSR input: each fold converts its own rows; the grid reads the CSR as is
+        Xs = as_solver_input(X) if X_rows is None else X
         grid = _c_grid(Xs, problems, sw, self._loss, self.l1_ratio, self.fit_intercept,
                        self.Cs, self.eps)
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
@@ -227,7 +224,6 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
             if any(np.all(yk[train] == yk[train][0]) for yk in problems):
                 raise ValueError("A training fold holds a single class: use fewer folds "
                                  "or a stratified splitter.")
-        X_rows = _csr_or_none(X)
 
         def fold_paths(train):
             # one row selection per fold, shared by its problems

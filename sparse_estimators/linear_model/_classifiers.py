@@ -5,7 +5,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
@@ -16,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._solvers._glm import as_solver_input, glm_solve, null_gradient_norm
+from .._solvers._glm import as_solver_input, csr_or_none, glm_solve, null_gradient_norm
 
 _DTYPES = [np.float64, np.float32]
 
@@ -112,7 +111,7 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
             b0 = list(np.asarray(self.intercept_, dtype=np.float64))
 
         Xs = as_solver_input(X)  # once for all the binary problems
-        X_rows = X if sp.issparse(X) and X.format == "csr" else None
+        X_rows = csr_or_none(X)
 
         def solve(k):
             return glm_solve(Xs, problems[k], c, l1, l2, loss=self._loss,
@@ -167,8 +166,10 @@ class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
     JMLR 2012): each Newton step minimises the penalised second-order model of the
     loss, a weighted elastic net, with this library's working-set coordinate
     descent (gap-safe screening, Anderson acceleration), followed by an Armijo line
-    search. It stops on a certified duality gap. X is never densified: CSR and CSC
-    input is used as CSC, dense input as a Fortran-ordered copy.
+    search. It stops on a certified duality gap. X is never densified: the Newton
+    steps read columns from a CSC form (made once per fit from CSR input), the gap
+    checks' products ``X^T v`` scan the rows of CSR input as given; dense input is
+    used as a float64 array.
 
     Parameters
     ----------
@@ -331,6 +332,11 @@ def _binary_problems(X, y, sample_weight, class_weight):
         sw = sw * cw[y_idx]
     if not float(np.sum(sw)) > 0.0:
         raise ValueError("sample_weight (times class_weight) must have a positive sum.")
+    if np.count_nonzero(np.bincount(y_idx, weights=sw, minlength=classes.shape[0]) > 0) < 2:
+        # all the weight on one class: with an intercept the optimum is at infinity
+        # and no duality gap certifies anything
+        raise ValueError("sample_weight (times class_weight) must give a positive weight "
+                         "to samples of at least 2 classes.")
     positives = [1] if classes.shape[0] == 2 else range(classes.shape[0])
     problems = [np.where(y_idx == k, 1.0, -1.0) for k in positives]
     return classes, problems, sw
