@@ -557,3 +557,137 @@ def test_cv_estimators_without_cupy(monkeypatch, fista_calls):
         LassoCV(device="tpu").fit(X, y)
 
 
+
+
+# --- the L1 classifiers on the device -----------------------------------------------
+
+def classification_problem(fmt="csr", dtype=np.float64, n=200, p=40, n_classes=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=0.15, format="csr", random_state=seed,
+                  data_rvs=rng.standard_normal).astype(dtype)
+    W = np.zeros((p, n_classes))
+    W[:6] = 3.0 * rng.standard_normal((6, n_classes))
+    scores = X @ W + 0.3 * rng.standard_normal((n, n_classes))
+    y = (scores[:, 0] + 0.2 > 0).astype(int) if n_classes == 2 else scores.argmax(1)
+    X = X.toarray() if fmt == "dense" else X.asformat(fmt)
+    return X, y
+
+
+def _classifier(loss, **params):
+    from sparse_estimators.linear_model import SparseLinearSVC, SparseLogisticRegression
+
+    return (SparseLogisticRegression if loss == "logistic" else SparseLinearSVC)(**params)
+
+
+def _binary_objective(X, y, sw, clf, loss):
+    from sparse_estimators._solvers._glm import glm_gap
+
+    c = clf.C * sw
+    yb = np.where(y == clf.classes_[1], 1.0, -1.0)
+    return glm_gap(X, yb, c, clf.coef_[0].astype(np.float64), float(clf.intercept_[0]),
+                   clf.l1_ratio, 1.0 - clf.l1_ratio, loss)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "dense"])
+@pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_classifiers_on_the_device_path(emulated_gpu, fmt, loss, fit_intercept, l1_ratio):
+    X, y = classification_problem(fmt)
+    sw = np.random.default_rng(1).uniform(0.3, 2.0, size=y.shape)
+    params = dict(C=2.0, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-12,
+                  max_iter=100_000)
+    cpu = _classifier(loss, **params).fit(X, y, sample_weight=sw)
+    dev = _classifier(loss, device="gpu", **params).fit(X, y, sample_weight=sw)
+    gap_cpu, obj_cpu = _binary_objective(X, y, sw, cpu, loss)
+    gap_dev, obj_dev = _binary_objective(X, y, sw, dev, loss)
+    assert obj_dev == pytest.approx(obj_cpu, rel=1e-8)
+    # strong convexity bounds ||w - w*||^2 by 2 gap / l2 (1e-5 at l1_ratio 0.5)
+    assert_allclose(dev.coef_, cpu.coef_, atol=1e-9 if l1_ratio == 1.0 else 1e-4)
+    assert_allclose(dev.intercept_, cpu.intercept_, atol=1e-8 if l1_ratio == 1.0 else 1e-4)
+    if not fit_intercept:
+        assert dev.intercept_[0] == 0.0
+    # the certificate is the CPU's, recomputed at the returned model, relative to P0
+    from sparse_estimators._solvers._glm import glm_gap, optimal_intercept
+
+    yb = np.where(y == 1, 1.0, -1.0)
+    c = 2.0 * sw
+    b0 = optimal_intercept(np.zeros(len(y)), yb, c, loss=loss) if fit_intercept else 0.0
+    p0 = glm_gap(X, yb, c, np.zeros(X.shape[1]), b0, l1_ratio, 1 - l1_ratio, loss)[1]
+    assert dev.dual_gap_[0] == pytest.approx(gap_dev / p0, rel=1e-6, abs=1e-15)
+    assert 0.0 <= gap_dev <= 1e-12 * p0
+    assert dev.n_iter_[0] > 0 and dev.n_iter_[0] != cpu.n_iter_[0]
+
+
+@pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
+def test_classifier_device_float32_multiclass_and_warm_start(emulated_gpu, loss):
+    X, y = classification_problem(n_classes=3, seed=2)
+    params = dict(C=1.0, tol=1e-12, max_iter=100_000)
+    cpu = _classifier(loss, **params).fit(X, y)
+    dev = _classifier(loss, device="gpu", **params).fit(X, y)
+    assert dev.coef_.shape == (3, X.shape[1]) and dev.n_iter_.shape == (3,)
+    assert_allclose(dev.coef_, cpu.coef_, atol=1e-8)
+    assert_allclose(dev.intercept_, cpu.intercept_, atol=1e-8)
+    np.testing.assert_array_equal(dev.predict(X), cpu.predict(X))
+    cold = dev.n_iter_.copy()
+    dev.set_params(warm_start=True).fit(X, y)
+    assert np.all(dev.n_iter_ < cold)
+    # float32 in, float32 coef_ (float32 iterates: a looser tol)
+    X32 = X.astype(np.float32)
+    dev32 = _classifier(loss, device="gpu", C=1.0, tol=1e-5, max_iter=20_000).fit(X32, y)
+    assert dev32.coef_.dtype == np.float32 and dev32.intercept_.dtype == np.float32
+    assert_allclose(dev32.coef_, cpu.coef_, atol=1e-2 * np.abs(cpu.coef_).max())
+    with pytest.warns(ConvergenceWarning, match="FISTA iterations"):
+        _classifier(loss, device="gpu", C=1.0, tol=1e-14, max_iter=3).fit(X, y)
+
+
+def test_glm_fista_resumes_after_a_short_lipschitz_estimate(monkeypatch):
+    from sparse_estimators._solvers._glm import glm_solve
+    from sparse_estimators.gpu import _glm, glm_fista, prepare_glm_design
+
+    X, y = classification_problem()
+    yb = np.where(y == 1, 1.0, -1.0)
+    c = np.full(len(y), 2.0)
+    design = prepare_glm_design(NUMPY, X, c)
+    design.eig *= 0.01                                  # a 100x too short estimate
+    printed = []
+    monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(a[0]))
+    w, b, gap, _, conv = glm_fista(NUMPY, X, yb, c, 1.0, 0.0, tol=1e-12, max_iter=100_000,
+                                   design=design, verbose=1)
+    assert conv and any("step too long" in line for line in printed)
+    ref = glm_solve(X, yb, c, 1.0, 0.0, tol=1e-12)
+    assert_allclose(w, ref[0], atol=1e-8)
+    assert _glm.CURVATURE["logistic"] == 0.25
+
+
+def test_classifiers_device_switch_without_cupy(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cupy", None)        # `import cupy` fails
+    X, y = classification_problem()
+    for loss in ("logistic", "squared_hinge"):
+        with pytest.raises(ImportError, match="pip install cupy-cuda12x"):
+            _classifier(loss, device="gpu").fit(X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            auto = _classifier(loss, device="auto").fit(X, y)
+        cpu = _classifier(loss).fit(X, y)
+        np.testing.assert_array_equal(auto.coef_, cpu.coef_)
+        np.testing.assert_array_equal(auto.n_iter_, cpu.n_iter_)
+        with pytest.raises(ValueError, match="device"):
+            _classifier(loss, device="tpu").fit(X, y)
+
+
+def _classifiers_on_the_device():
+    # l1_ratio=0.5: strongly convex, so FISTA converges linearly on the checks' small,
+    # nearly separable problems (pure L1 takes 1e5 iterations there at tol=1e-10)
+    return [_classifier("logistic", device="gpu", l1_ratio=0.5, tol=1e-10,
+                        max_iter=100_000),
+            _classifier("squared_hinge", device="gpu", l1_ratio=0.5, tol=1e-10,
+                        max_iter=100_000)]
+
+
+@parametrize_with_checks(_classifiers_on_the_device())
+def test_classifier_device_path_passes_estimator_checks(estimator, check, emulated_gpu):
+    # scikit-learn's checks through the GPU code path (NumPy backend) of the classifiers
+    check(estimator)

@@ -8,10 +8,14 @@ estimator is asked for ``device="gpu"`` (or ``"auto"``).
 - :func:`enet_fista`: the elastic net by FISTA with adaptive restart, implicit
   centring and duality-gap stopping, used by ``Lasso(device="gpu")`` and
   ``ElasticNet(device="gpu")``.
+- :func:`glm_fista`: the L1 / elastic-net logistic and squared-hinge classifiers by
+  FISTA with adaptive restart, certified by the CPU solver's duality gap, used by
+  ``SparseLogisticRegression(device="gpu")`` and ``SparseLinearSVC(device="gpu")``.
 """
 
 from ._backend import NUMPY, Backend, cupy_backend, resolve_device
 from ._fista import enet_fista, prepare_design
+from ._glm import glm_fista, prepare_glm_design
 
-__all__ = ["NUMPY", "Backend", "cupy_backend", "enet_fista", "prepare_design",
-           "resolve_device"]
+__all__ = ["NUMPY", "Backend", "cupy_backend", "enet_fista", "glm_fista",
+           "prepare_design", "prepare_glm_design", "resolve_device"]

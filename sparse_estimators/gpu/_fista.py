@@ -50,13 +50,7 @@ class _CenteredDesign:
         self.dtype = dtype
         n, p = X.shape
         self.shape = (n, p)
-        if sp.issparse(X):
-            Xh = X.tocsr()
-            self.X = backend.csr(Xh, dtype)
-            self.XT = backend.csr(Xh.T.tocsr(), dtype)      # transposed on the host, once
-        else:
-            self.X = backend.asarray(X, dtype)
-            self.XT = self.X.T
+        self.X, self.XT = device_matrices(backend, X, dtype)
         self.s = (None if sample_weight is None
                   else xp.sqrt(backend.asarray(sample_weight, dtype)))
         w2 = self.s * self.s if self.s is not None else xp.ones(n, dtype=dtype)
@@ -105,6 +99,114 @@ class _CenteredDesign:
                 norms = norms - self.W * self.xbar * self.xbar
             self._col_norms = norms
         return self._col_norms
+
+
+def device_matrices(backend, X, dtype):
+    """``X`` and ``X^T`` on ``backend``: both CSR for sparse ``X`` (the transpose made
+    once on the host: a transposed CSR product is slow on cuSPARSE), dense as is."""
+    if sp.issparse(X):
+        Xh = X.tocsr()
+        Xd = backend.csr(Xh, dtype)
+        return Xd, backend.csr(Xh.T.tocsr(), dtype)
+    Xd = backend.asarray(X, dtype)
+    return Xd, Xd.T
+
+
+def soft_threshold(xp, u, thresh, positive=False):
+    """The prox of ``thresh ||.||_1`` (plus the constraint ``>= 0`` if ``positive``);
+    ``thresh`` may be an array (0 on unpenalised entries)."""
+    if positive:
+        return xp.maximum(u - thresh, 0.0)
+    return xp.sign(u) * xp.maximum(xp.abs(u) - thresh, 0.0)
+
+
+def decrease_slack(dtype):
+    """Relative slack of the sufficient-decrease test: float32 reductions carry
+    ~1e-6 relative noise, which must not read as a violation."""
+    return 1e-6 if dtype == np.float64 else 1e-4
+
+
+def decrease_violated(xp, f_new, f_v, g_v, d, L, slack):
+    """Whether ``f(v + d) > f(v) + g_v . d + L/2 ||d||^2`` beyond rounding (a 0-d
+    device array: the step ``1/L`` was too long for the smooth part ``f``)."""
+    bound = f_v + xp.dot(g_v, d) + 0.5 * L * xp.dot(d, d)
+    return f_new > bound + slack * xp.abs(f_v)
+
+
+def momentum(xp, one, t, v, w_new, w):
+    """FISTA's extrapolation weight with adaptive restart: ``(beta, t_next)``.
+
+    The momentum restarts (``t = 1``, ``beta = 0``) when the step from ``v`` goes
+    against the last move, ``(v - w_new) . (w_new - w) > 0`` (O'Donoghue & Candes
+    2015); decided on the device (0-d arrays), so that no value goes to the host.
+    """
+    restart = xp.dot(v - w_new, w_new - w) > 0.0
+    t_next = xp.where(restart, one, 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t)))
+    beta = xp.where(restart, 0.0 * one, (t - 1.0) / t_next)
+    return beta, t_next
+
+
+class FistaIterates:
+    """FISTA's iterates on a device, with adaptive restart and the decrease safeguard.
+
+    Holds the iterate ``x`` and its image ``z`` under the design (carried by
+    linearity), the extrapolated point ``v`` and its image ``z_v``, the momentum
+    ``t``, the step ``1/L``, the last checked iterate, and the device flag of a failed
+    sufficient-decrease test since then (Beck & Teboulle 2009; O'Donoghue & Candes
+    2015 for the restart).
+    """
+
+    def __init__(self, xp, x, z, L, dtype, name):
+        self.xp = xp
+        self.one = xp.asarray(1.0, dtype=dtype)
+        self.slack = decrease_slack(dtype)
+        self.L = L
+        self.name = name
+        self.last_check = -1
+        self.restart_from(x, z)
+
+    def restart_from(self, x, z):
+        """Start afresh (no momentum) from ``x``, taken as checked."""
+        self.x, self.z = x, z
+        self.v, self.z_v, self.t = x, z, self.one
+        self.x_chk, self.z_chk = x, z
+        self.violated = self.xp.asarray(False)
+
+    def flag(self):
+        """The decrease flag as a float64 device array of one value, to bring to the
+        host with a check's other values (one sync)."""
+        return self.violated.astype(np.float64)[None]
+
+    def backtrack(self, violated, it, verbose=0):
+        """At a check, with the host value of :meth:`flag`: when the step ``1/L`` was
+        too long somewhere since the last check, double ``L``, resume from the
+        iterate checked there and return True."""
+        if not (violated and self.last_check >= 0):
+            return False
+        self.L *= 2.0
+        self.restart_from(self.x_chk, self.z_chk)
+        self.last_check = -1
+        if verbose:
+            print(f"[{self.name}] iteration {it}: step too long, L -> {self.L:.3e}")
+        return True
+
+    def checked(self, it):
+        """Record the current iterate as the last checked one."""
+        self.last_check = it
+        self.x_chk, self.z_chk = self.x, self.z
+
+    def advance(self, x_new, z_new, f_new, f_v, g_v):
+        """Take ``x_new`` (the prox step from ``v``, with image ``z_new``): test the
+        sufficient decrease of the smooth part (``f_new`` at ``x_new``, ``f_v`` and its
+        gradient ``g_v`` at ``v``) and extrapolate, all on the device."""
+        xp = self.xp
+        self.violated = self.violated | decrease_violated(
+            xp, f_new, f_v, g_v, x_new - self.v, self.L, self.slack)
+        beta, t_next = momentum(xp, self.one, self.t, self.v, x_new, self.x)
+        self.v = x_new + beta * (x_new - self.x)
+        self.z_v = z_new + beta * (z_new - self.z)
+        self.t = t_next
+        self.x, self.z = x_new, z_new
 
 
 def prepare_design(backend, X, sample_weight=None, fit_intercept=True):
@@ -250,55 +352,37 @@ def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
     l2 = alpha * (1.0 - l1_ratio) * W
     col_norms = design.col_norms() if l1 == 0.0 and l2 == 0.0 else None
     tol_abs = tol * backend.scalar(xp.dot(yc, yc))
-    L = design.lipschitz + l2
     w = xp.zeros(p, dtype=dtype) if w0 is None else backend.asarray(w0, dtype)
     screen = screening and l1 > 0.0
     if positive:
         w = xp.maximum(w, 0.0)
-    z_w = design.matvec(w)                 # Xc w, kept by linearity
-    one = xp.asarray(1.0, dtype=dtype)
-    v, z_v, t = w, z_w, one
-    w_chk, z_chk = w, z_w                  # the last iterate whose gap was computed
-    # float32 reductions carry ~1e-6 relative noise: do not read it as a violation
-    slack = 1e-6 if dtype == np.float64 else 1e-4
-    violated = xp.asarray(False)
+    # w and Xc w (kept by linearity), the momentum and the decrease safeguard
+    st = FistaIterates(xp, w, design.matvec(w), design.lipschitz + l2, dtype, "enet_fista")
     gap = np.inf
     converged = False
     it = 0
-    last_check = -1
     while True:
-        if it % check_every == 0 or it >= max_iter or L == 0.0:
-            r = yc - z_w
+        if it % check_every == 0 or it >= max_iter or st.L == 0.0:
+            r = yc - st.z
             grad = design.rmatvec(r)
             terms = backend.to_host(xp.concatenate(
-                [_gap_terms(xp, yc, r, grad, w, l2, positive, col_norms),
-                 violated.astype(np.float64)[None]]))
-            if terms[-1] and last_check >= 0:
-                # 1/L was too long a step somewhere since the last check: double L
-                # and resume from the iterate certified there
-                L *= 2.0
-                w, z_w = w_chk, z_chk
-                v, z_v, t = w, z_w, one
-                violated = xp.asarray(False)
-                last_check = -1
-                if verbose:
-                    print(f"[enet_fista] iteration {it}: step too long, L -> {L:.3e}")
+                [_gap_terms(xp, yc, r, grad, st.x, l2, positive, col_norms), st.flag()]))
+            if st.backtrack(terms[-1], it, verbose):
                 continue
             gap = _gap(terms[:-1], l1, l2)
-            last_check = it
-            w_chk, z_chk = w, z_w
+            st.checked(it)
             if verbose:
                 print(f"[enet_fista] iteration {it}: gap {gap:.3e} (tol {tol_abs:.3e}), "
                       f"{cols.size} features")
             if gap <= tol_abs:
                 converged = True
                 break
-            if it >= max_iter or L == 0.0:
+            if it >= max_iter or st.L == 0.0:
                 break
             if screen and cols.size:
                 dual_norm = float(terms[4])
                 theta_scale = l1 / dual_norm if dual_norm > l1 else 1.0
-                a = theta_scale * (grad - l2 * w)
+                a = theta_scale * (grad - l2 * st.x)
                 bound = (a if positive else xp.abs(a)) + xp.sqrt(
                     xp.maximum(design.col_norms(), 0.0) + l2) * np.sqrt(2.0 * max(gap, 0.0))
                 out = backend.to_host(bound < l1)
@@ -306,41 +390,24 @@ def enet_fista(backend, X, y, alpha, l1_ratio=1.0, *, sample_weight=None,
                     keep = np.flatnonzero(~out)
                     cols = cols[keep]
                     design = design.restrict(keep)
-                    idx = keep if backend.name == "numpy" else xp.asarray(keep)
-                    w = w[idx]
-                    z_w = design.matvec(w)
-                    v, z_v, t = w, z_w, one
-                    w_chk, z_chk = w, z_w
+                    w = st.x[keep if backend.name == "numpy" else xp.asarray(keep)]
+                    st.restart_from(w, design.matvec(w))
                     if verbose:
                         print(f"[enet_fista] screened down to {cols.size} features")
         # proximal gradient step from v
-        r_v = yc - z_v
+        v, L = st.v, st.L
+        r_v = yc - st.z_v
         g_v = l2 * v - design.rmatvec(r_v)
-        u = v - g_v / L
-        thresh = l1 / L
-        if positive:
-            w_new = xp.maximum(u - thresh, 0.0)
-        else:
-            w_new = xp.sign(u) * xp.maximum(xp.abs(u) - thresh, 0.0)
+        w_new = soft_threshold(xp, v - g_v / L, l1 / L, positive)
         z_new = design.matvec(w_new)
         # sufficient decrease of the smooth part f = 1/2 ||yc - Xc w||^2 + l2/2 ||w||^2
-        # (on the device: checked at the next gap evaluation)
-        d = w_new - v
+        # (on the device: checked at the next gap evaluation); momentum with restart
         r_new = yc - z_new
         f_new = 0.5 * xp.dot(r_new, r_new) + 0.5 * l2 * xp.dot(w_new, w_new)
         f_v = 0.5 * xp.dot(r_v, r_v) + 0.5 * l2 * xp.dot(v, v)
-        bound = f_v + xp.dot(g_v, d) + 0.5 * L * xp.dot(d, d)
-        violated = violated | (f_new > bound + slack * xp.abs(f_v))
-        # adaptive restart when the step goes against the momentum; decided on the
-        # device (a 0-d array), so that the checks stay the only host syncs
-        restart = xp.dot(v - w_new, w_new - w) > 0.0
-        t_next = xp.where(restart, one, 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t)))
-        beta = xp.where(restart, 0.0 * one, (t - 1.0) / t_next)
-        v = w_new + beta * (w_new - w)
-        z_v = z_new + beta * (z_new - z_w)
-        t = t_next
-        w, z_w = w_new, z_new
+        st.advance(w_new, z_new, f_new, f_v, g_v)
         it += 1
+    w = st.x
     coef = np.zeros(full.shape[1], dtype=dtype)
     coef[cols] = backend.to_host(w)
     if fit_intercept:

@@ -67,10 +67,11 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
         "warm_start": ["boolean"],
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
+        "device": [StrOptions({"cpu", "gpu", "auto"})],
     }
 
     def __init__(self, C=1.0, *, l1_ratio=1.0, fit_intercept=True, tol=1e-4, max_iter=100,
-                 class_weight=None, warm_start=False, n_jobs=None, verbose=0):
+                 class_weight=None, warm_start=False, n_jobs=None, verbose=0, device="cpu"):
         self.C = C
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -80,6 +81,7 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -109,6 +111,14 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
                 and self.coef_.shape == (n_problems, X.shape[1])):
             w0 = list(np.asarray(self.coef_, dtype=np.float64))
             b0 = list(np.asarray(self.intercept_, dtype=np.float64))
+        if self.device != "cpu":
+            from ..gpu import resolve_device  # only now: the GPU path is optional
+
+            backend = resolve_device(self.device)
+            if backend is not None:
+                results = self._fit_device(backend, X, problems, c, l1, l2, w0, b0)
+                return self._store(X, classes, results, f"FISTA on device {backend.name!r}",
+                                   "FISTA")
 
         Xs = as_solver_input(X)  # once for all the binary problems
         X_rows = csr_or_none(X)
@@ -122,7 +132,23 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
         # threads: the numba kernels and numpy release the GIL
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(solve)(k) for k in range(n_problems))
+        return self._store(X, classes, results, self._solver_name, "Newton")
 
+    def _fit_device(self, backend, X, problems, c, l1, l2, w0, b0):
+        """The binary problems one after the other by FISTA on ``backend`` (see
+        :mod:`sparse_estimators.gpu`), ``X`` moved there once."""
+        from ..gpu import glm_fista, prepare_glm_design
+
+        design = prepare_glm_design(backend, X, c, self.fit_intercept)
+        return [glm_fista(backend, X, yk, c, l1, l2, loss=self._loss,
+                          fit_intercept=self.fit_intercept, w0=w0[k], b0=b0[k],
+                          tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
+                          design=design)
+                for k, yk in enumerate(problems)]
+
+    def _store(self, X, classes, results, solver, iterations):
+        """Set the fitted attributes from the ``(w, b, gap, n_iter, converged)`` of
+        each binary problem; warn when one did not converge."""
         coef = np.array([r[0] for r in results], dtype=X.dtype)
         intercept = np.array([r[1] for r in results], dtype=X.dtype)
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
@@ -136,10 +162,10 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
         if not all(r[4] for r in results):
             worst = float(np.max(self.dual_gap_))
             warnings.warn(
-                f"{self._solver_name} did not converge: relative duality gap {worst:.3e} is "
-                f"above tol={self.tol:g} after max_iter={self.max_iter} Newton iterations. "
+                f"{solver} did not converge: relative duality gap {worst:.3e} is above "
+                f"tol={self.tol:g} after max_iter={self.max_iter} {iterations} iterations. "
                 "Increase max_iter, raise tol, or scale the features.",
-                ConvergenceWarning, stacklevel=2)
+                ConvergenceWarning, stacklevel=3)
         return self
 
     def __sklearn_tags__(self):
@@ -186,7 +212,8 @@ class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
         all-zero model (with its optimal intercept): a bound on the relative
         suboptimality.
     max_iter : int, default=100
-        Maximum number of Newton iterations per binary problem.
+        Maximum number of Newton iterations per binary problem (FISTA iterations
+        with a device).
     class_weight : dict or "balanced", default=None
         Weights of the classes (multiplying ``sample_weight``); "balanced" uses
         ``n_samples / (n_classes * np.bincount(y))``.
@@ -196,6 +223,16 @@ class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
         Threads for the one-vs-rest problems (``None`` means 1, ``-1`` all cores).
     verbose : int, default=0
         Print the objective and gap at each Newton iteration.
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
+        CuPy (``X`` and ``X^T`` as cuSPARSE CSR; the duality gap of the CPU solver,
+        computed on the host every 10 iterations, as the stopping rule and the
+        only host sync; see :mod:`sparse_estimators.gpu`); ``max_iter`` then counts
+        FISTA iterations (raise it: thousands are typical at a tight ``tol``), the
+        binary problems run one after the other and ``n_jobs`` does not apply.
+        ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
+        otherwise; ``"gpu"`` without them raises an error saying what is missing.
+        The CV classes and ``classifier_path`` stay on the CPU.
 
     Attributes
     ----------
@@ -204,7 +241,7 @@ class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
         dtype of ``X`` (float32 or float64).
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : ndarray of shape (1,) or (n_classes,)
-        Newton iterations of each binary problem.
+        Newton iterations of each binary problem (FISTA iterations with a device).
     dual_gap_ : ndarray of shape (1,) or (n_classes,)
         Final duality gaps, relative to the objective of the all-zero model.
     n_features_in_ : int
@@ -267,7 +304,8 @@ class SparseLinearSVC(_SparseLinearClassifier):
         Stop once the duality gap is at most ``tol`` times the objective of the
         all-zero model (with its optimal intercept).
     max_iter : int, default=100
-        Maximum number of Newton iterations per binary problem.
+        Maximum number of Newton iterations per binary problem (FISTA iterations
+        with a device).
     class_weight : dict or "balanced", default=None
         Weights of the classes, multiplying ``sample_weight``.
     warm_start : bool, default=False
@@ -276,6 +314,16 @@ class SparseLinearSVC(_SparseLinearClassifier):
         Threads for the one-vs-rest problems.
     verbose : int, default=0
         Print the objective and gap at each Newton iteration.
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
+        CuPy (``X`` and ``X^T`` as cuSPARSE CSR; the duality gap of the CPU solver,
+        computed on the host every 10 iterations, as the stopping rule and the
+        only host sync; see :mod:`sparse_estimators.gpu`); ``max_iter`` then counts
+        FISTA iterations (raise it: thousands are typical at a tight ``tol``), the
+        binary problems run one after the other and ``n_jobs`` does not apply.
+        ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
+        otherwise; ``"gpu"`` without them raises an error saying what is missing.
+        The CV classes and ``classifier_path`` stay on the CPU.
 
     Attributes
     ----------
@@ -283,6 +331,7 @@ class SparseLinearSVC(_SparseLinearClassifier):
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : ndarray of shape (1,) or (n_classes,)
+        Newton iterations of each binary problem (FISTA iterations with a device).
     dual_gap_ : ndarray of shape (1,) or (n_classes,)
         Final duality gaps, relative to the objective of the all-zero model.
     n_features_in_ : int
