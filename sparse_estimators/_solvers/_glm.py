@@ -144,12 +144,21 @@ def _logistic_parts(m, b, y):
     return z, e
 
 
+def _logistic_loss(z, e, c):
+    # sum_i c_i log(1 + exp(z_i)) from _logistic_parts
+    return float(np.sum(c * (np.log1p(e) + np.maximum(z, 0.0))))
+
+
+def _expit(z, e):
+    # expit(z) from _logistic_parts
+    return np.where(z >= 0.0, 1.0, e) / (1.0 + e)
+
+
 def _loss_sum(m, d, t, b, y, c, logistic):
     """``sum_i c_i loss(y_i, m_i + t d_i + b)``."""
     if not logistic:
         return K.hinge_loss(m, d, t, b, y, c)
-    z, e = _logistic_parts(m + t * d if t != 0.0 else m, b, y)
-    return float(np.sum(c * (np.log1p(e) + np.maximum(z, 0.0))))
+    return _logistic_loss(*_logistic_parts(m + t * d if t != 0.0 else m, b, y), c)
 
 
 def _derivatives(m, b, y, c, logistic, floor, alpha, h):
@@ -158,13 +167,11 @@ def _derivatives(m, b, y, c, logistic, floor, alpha, h):
     if not logistic:
         return K.hinge_derivatives(m, b, y, c, floor, alpha, h)
     z, e = _logistic_parts(m, b, y)
-    f = float(np.sum(c * (np.log1p(e) + np.maximum(z, 0.0))))
-    q = np.where(z >= 0.0, 1.0, e) / (1.0 + e)  # expit(z)
-    np.multiply(-c * y, q, out=alpha)
+    np.multiply(-c * y, _expit(z, e), out=alpha)
     # q (1 - q) = e / (1 + e)^2 for either sign of z, without the cancellation of
     # 1 - q for badly misclassified samples
     np.maximum(c * (e / ((1.0 + e) * (1.0 + e))), floor * c, out=h)
-    return f, float(np.sum(alpha)), float(np.sum(h))
+    return _logistic_loss(z, e, c), float(np.sum(alpha)), float(np.sum(h))
 
 
 def _conjugate_sum(m, b, y, c, scale, logistic):
@@ -173,16 +180,11 @@ def _conjugate_sum(m, b, y, c, scale, logistic):
     if not logistic:
         return K.hinge_conjugate(m, b, y, c, scale)
     z, e = _logistic_parts(m, b, y)
-    q = scale * np.where(z >= 0.0, 1.0, e) / (1.0 + e)
+    q = scale * _expit(z, e)
     # q log q -> 0 at q = 0 and (1 - q) log(1 - q) -> 0 at q = 1
     t = q * np.log(np.maximum(q, np.finfo(np.float64).tiny))
     t += (1.0 - q) * np.log1p(-np.minimum(q, _BELOW_ONE))
     return float(np.sum(c * t))
-
-
-def _loss_at(m, b, y, c, loss):
-    """``sum_i c_i loss(y_i, m_i + b)``."""
-    return _loss_sum(m, m, 0.0, b, y, c, loss == "logistic")
 
 
 def _gradient(m, b, y, c, loss):
@@ -314,7 +316,7 @@ def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, 
     w = np.zeros(p) if w0 is None else np.array(w0, dtype=np.float64, copy=True)
     zero = np.zeros(n)
     b_null = optimal_intercept(zero, y, c, loss=loss) if fit_intercept else 0.0
-    p0 = _loss_at(zero, b_null, y, c, loss)
+    p0 = _loss_sum(zero, zero, 0.0, b_null, y, c, logistic)
     tol_abs = tol * max(p0, np.finfo(np.float64).tiny)
     # Margins without the intercept, recomputed from w after every step (a pass over
     # the support's columns, cheaper than the step's own product with the working
