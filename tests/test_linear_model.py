@@ -1251,3 +1251,125 @@ def test_random_problems_are_solved(seed, n, p, density, frac, l1_ratio, positiv
     other = ElasticNet(**est.get_params()).fit(X.tocsc() if fmt_ == "dense" else
                                                  X.toarray(), y, sample_weight=sw)
     assert_allclose(other.coef_, est.coef_, rtol=0, atol=1e-6 * max(1.0, scale))
+
+
+# ------------------------------------------------------------ support Newton step
+def _ratings_problem(fmt, seed=0):
+    # User x item ratings (1-5 on 30% of the entries, a shared taste factor): the
+    # columns are strongly correlated, a support of ~100 features.
+    rng = np.random.default_rng(seed)
+    n, p = 200, 400
+    mask = rng.random((n, p)) < 0.3
+    taste = rng.standard_normal(n)[:, None] * rng.standard_normal(p)[None, :]
+    R = np.clip(np.rint(3 + taste + 0.5 * rng.standard_normal((n, p))), 1, 5) * mask
+    y = R @ rng.standard_normal(p) * 0.1 + 0.3 * rng.standard_normal(n) + 5.0
+    return as_format(sp.csr_matrix(R), fmt), y
+
+
+def test_support_gram_matches_dense(fmt, monkeypatch):
+    from sparse_estimators._solvers import _enet
+
+    X, _ = _ratings_problem(fmt)
+    sw = _sw(X.shape[0], 3)
+    S = np.array([0, 5, 7, 50, 119])
+    Xd = X.toarray() if sp.issparse(X) else X
+    for fit_intercept in (True, False):
+        for weights in (None, sw):
+            d = _enet.Design(X, weights, fit_intercept)
+            s = np.ones(X.shape[0]) if weights is None else np.sqrt(weights)
+            W = s @ s
+            xbar = (s**2 @ Xd) / W if fit_intercept else np.zeros(X.shape[1])
+            Xc = s[:, None] * (Xd - xbar)
+            expected = Xc[:, S].T @ Xc[:, S]
+            for block in (32 << 20, 8 * len(S) * 7):  # one block; 7-row blocks
+                monkeypatch.setattr(_enet, "NEWTON_BLOCK_BYTES", block)
+                G = _enet.support_gram(d, S)
+                assert_allclose(np.tril(G), np.tril(expected), rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_support_newton_step_is_taken_and_optimal(fmt, fit_intercept, weighted, positive,
+                                                  l1_ratio, capsys, monkeypatch):
+    # The cost model is set to always take the step (it is tuned by timing, in
+    # benchmarks/): what is tested is that the step keeps the solver exact.
+    from sparse_estimators._solvers import _enet
+
+    monkeypatch.setattr(_enet, "NEWTON_GAIN", 0.0)
+    X, y = _ratings_problem(fmt)
+    sw = _sw(X.shape[0], 2) if weighted else None
+    # supports of 60-150 features (below 0.8 n_samples, where the step is allowed)
+    alpha = (0.05 if l1_ratio == 1.0 else 0.1) * alpha_max(X, y, l1_ratio, sw,
+                                                          fit_intercept, positive)
+    tol = 1e-12
+    est = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                     positive=positive, tol=tol, max_iter=100_000,
+                     verbose=1).fit(X, y, sample_weight=sw)
+    out = capsys.readouterr().out
+    assert "support Newton" in out and "accepted" in out
+    w = est.coef_
+    gap, scale = duality_gap(X, y, w, alpha, l1_ratio, sw, fit_intercept, positive)
+    assert -1e-12 * scale <= gap <= tol * scale
+    bound = kkt_bound(X, tol * scale, alpha, l1_ratio, sw, fit_intercept)
+    assert kkt_violation(X, y, w, alpha, l1_ratio, sw, fit_intercept, positive) <= bound
+    ref = sk.ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                        positive=positive, tol=1e-14,
+                        max_iter=1_000_000).fit(X, y, sample_weight=sw)
+    assert_allclose(w, ref.coef_, rtol=1e-5, atol=1e-7 * np.abs(ref.coef_).max())
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-8)
+    # the same answer without the Newton step (CD alone)
+    d = _enet.Design(X, None if sw is None else sw / sw.mean(), fit_intercept)
+    yc, _ = d.center_target(y)
+    l1 = alpha * l1_ratio * d.W
+    l2 = alpha * (1 - l1_ratio) * d.W
+    t = _enet.gap_tolerance(yc, tol, 1.0)
+    w_cd = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, l2, positive=positive,
+                            tol=t, max_iter=100_000, newton=False)[0]
+    assert_allclose(w, w_cd, rtol=1e-6, atol=1e-8 * np.abs(w_cd).max())
+
+
+def test_support_newton_candidates(fmt):
+    # One step from a perturbed optimum with the right support and signs lands on
+    # the optimum; a step that crosses zero is projected (first candidate) and cut
+    # at the first crossing (second), each with exact zeros and a lower objective.
+    from sparse_estimators._solvers import _enet
+
+    X, y = _ratings_problem(fmt, seed=1)
+    d = _enet.Design(X, None, True)
+    yc, _ = d.center_target(y)
+    l1 = 0.05 * _enet.alpha_max(d, yc) * d.W
+    t = _enet.gap_tolerance(yc, 1e-14, 1.0)
+    w_opt = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, 0.0, tol=t,
+                             max_iter=100_000, newton=False)[0]
+    Xc = d.X if d.X is not None else (X.toarray() - d.xbar)
+
+    def objective(w):
+        r = yc - Xc @ w
+        return 0.5 * r @ r + l1 * np.abs(w).sum()
+
+    def grad_at(w):
+        return Xc.T @ (yc - Xc @ w)
+
+    S = np.flatnonzero(w_opt)
+    assert S.size > 5
+    w0 = w_opt.copy()
+    w0[S] *= 1.0 + 0.05 * np.random.default_rng(0).standard_normal(S.size) ** 2
+    cands, built = _enet._support_newton(d, w0, grad_at(w0), l1, 0.0, False, {})
+    assert built and len(cands) == 1
+    assert_allclose(cands[0], w_opt, rtol=1e-8, atol=1e-10 * np.abs(w_opt).max())
+    # push one coordinate near zero with the wrong pull: the step crosses zero there
+    w1 = w_opt.copy()
+    k = S[np.argmin(np.abs(w_opt[S]))]
+    w1[k] = 1e-3 * np.sign(w_opt[k])
+    extra = np.setdiff1d(np.arange(X.shape[1]), S)[0]
+    w1[extra] = 0.5  # not in the optimal support: the step drives it through zero
+    cands, _ = _enet._support_newton(d, w1, grad_at(w1), l1, 0.0, False, {})
+    assert len(cands) == 2
+    proj, cut = cands
+    assert proj[extra] == 0.0 or np.sign(proj[extra]) == 1.0
+    assert np.count_nonzero(cut) == np.count_nonzero(w1) - 1
+    assert np.all(np.sign(cut[cut != 0]) == np.sign(w1[cut != 0]))
+    assert objective(cut) < objective(w1)
+    assert np.all((proj == 0) | (np.sign(proj) == np.sign(w1)))

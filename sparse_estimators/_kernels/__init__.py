@@ -29,6 +29,7 @@ from ._prox import (
 )
 from ._quadratic import (
     csc_column_stats,
+    csc_dense_block,
     dense_constant_columns,
     enet_gap,
     enet_inner,
@@ -43,6 +44,7 @@ _cpu_target.target_context.refresh()
 
 __all__ = [
     "csc_column_stats",
+    "csc_dense_block",
     "csc_take_columns",
     "csr_rmatvec",
     "dense_constant_columns",

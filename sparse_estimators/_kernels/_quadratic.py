@@ -505,3 +505,20 @@ def dense_constant_columns(X, fit_intercept):
                 break
         out[j] = same
     return out
+
+
+@njit(cache=True, nogil=True)
+def csc_dense_block(data, indices, indptr, cols, s, xbar_cols, r0, out):
+    """Rows ``r0:r0 + out.shape[0]`` of the centred columns ``cols`` of a CSC matrix,
+    ``x_j - xbar_j s``, written densely into ``out`` (float64, shape ``(rows,
+    len(cols))``; pass ``xbar_cols = 0`` for no centring)."""
+    rows = out.shape[0]
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        xb = xbar_cols[k]
+        for i in range(rows):
+            out[i, k] = -xb * s[r0 + i]
+        for q in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            i = np.int64(indices[q]) - r0
+            if 0 <= i < rows:
+                out[i, k] += data[q]
