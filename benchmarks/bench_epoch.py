@@ -7,6 +7,9 @@ For each dataset this prints, per pass over all columns of the CSC matrix:
   benchmark's datasets (< 5 MB) this runs from cache; ``large_synth`` (120 MB) is
   larger than the last-level cache, so its stream runs at DRAM bandwidth;
 * ``gradient``: ``X^T r`` (a gather of the residual per stored value);
+* ``gather_l1``: the same kernel with every row index folded into ``[0, 4096)``, so
+  the gathered vector (32 KB) sits in the L1 cache: the cost of the gather
+  instructions alone, a floor for any epoch that reads ``r`` at the stored rows;
 * ``cd_epoch``: one coordinate-descent epoch of this library's kernel
   (``enet_inner`` with one epoch, no gap check, no Anderson), from the solution at
   ``alpha_max / 10`` so that the epoch does the dot product and, for the non-zero
@@ -95,6 +98,11 @@ def measure(name, X, y, reps):
     K.residual(*design.kernel_args, yc, w0.copy(), rt)
     t_grad = _median_time(
         lambda: K.gradient(*design.kernel_args, design.W, ws, rt, 0.0, grad), reps)
+    folded = (X.indices % 4096).astype(X.indices.dtype)
+    v_l1 = np.random.default_rng(0).standard_normal(4096)
+    t_l1 = _median_time(
+        lambda: K.gradient(None, X.data, folded, X.indptr, np.zeros(p), 1.0, ws, v_l1,
+                           0.0, grad), reps)
 
     from sklearn.linear_model import Lasso as SkLasso
 
@@ -108,12 +116,14 @@ def measure(name, X, y, reps):
     t_sk = (sk(k + 1) - sk(1)) / k
     row = dict(case=name, shape=[n, p], nnz=int(X.nnz), nnz_w=int(np.count_nonzero(w0)),
                stream_ms=t_stream * 1e3, gradient_ms=t_grad * 1e3, cd_epoch_ms=t_epoch * 1e3,
-               first_epoch_ms=t_first * 1e3, first_over_stream=t_first / t_stream,
+               first_epoch_ms=t_first * 1e3, gather_l1_ms=t_l1 * 1e3,
+               gather_l1_over_stream=t_l1 / t_stream, first_over_stream=t_first / t_stream,
                sklearn_epoch_ms=t_sk * 1e3, epoch_over_stream=t_epoch / t_stream,
                sklearn_over_stream=t_sk / t_stream,
                stream_GBps=X.nnz * (X.data.itemsize + X.indices.itemsize) / t_stream / 1e9)
     print(f"{name:18s} {n}x{p} nnz={X.nnz}: stream {t_stream*1e3:.3f} ms "
           f"({row['stream_GBps']:.1f} GB/s), gradient {t_grad*1e3:.3f} ms, "
+          f"gather with r in L1 {t_l1*1e3:.3f} ms ({t_l1/t_stream:.2f}x), "
           f"CD epoch {t_epoch*1e3:.3f} ms ({t_epoch/t_stream:.2f}x stream), "
           f"first epoch from 0 {t_first*1e3:.3f} ms ({t_first/t_stream:.2f}x), "
           f"scikit-learn epoch {t_sk*1e3:.3f} ms ({t_sk/t_stream:.2f}x)", flush=True)
