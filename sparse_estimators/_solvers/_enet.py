@@ -263,13 +263,31 @@ def _single_thread_blas():
     return _BLAS[0].limit(limits=1, user_api="blas")
 
 
+def _orthant(w, positive):
+    """Support of ``w`` and its signs (all +1 when ``positive``)."""
+    S = np.flatnonzero(w)
+    return S, (np.ones(S.shape[0]) if positive else np.sign(w[S]))
+
+
+def _has_factor(cache, S, sign):
+    """Whether ``cache`` holds the Newton factor of support ``S`` with signs ``sign``."""
+    return (cache.get("S") is not None and np.array_equal(cache["S"], S)
+            and np.array_equal(cache["sign"], sign))
+
+
+def _objective(rn, w, l1, l2):
+    """Unnormalised elastic-net objective from ``rn = ||r||^2``."""
+    return 0.5 * rn + l1 * np.sum(np.abs(w)) + 0.5 * l2 * np.dot(w, w)
+
+
 def newton_cost(n, m):
     """Predicted cost of a new support Newton step, in CD stored-value units."""
     return NEWTON_FLOP_COST * (n * m * m + m ** 3 / 3.0) + 2.0 * n * m
 
 
-def _support_newton(design, w, grad, l1, l2, positive, cache):
-    """Candidate from a Newton step on the support of ``w``, with its signs fixed.
+def _support_newton(design, w, S, sign, grad, l1, l2, cache):
+    """Candidates from a Newton step on the support ``S`` of ``w``, signs ``sign``
+    fixed (:func:`_orthant`).
 
     On the orthant of the current signs the objective is the smooth quadratic
     ``1/2 ||r||^2 + l1 sign^T w_S + l2/2 ||w_S||^2``; its minimiser is one
@@ -286,13 +304,9 @@ def _support_newton(design, w, grad, l1, l2, positive, cache):
     goes further, then the step cut at the first crossing; empty when ``H`` is not
     positive definite), and whether a new factor was computed.
     """
-    S = np.flatnonzero(w)
     wS = w[S]
-    sign = np.ones(S.shape[0]) if positive else np.sign(wS)
-    built = False
-    if not (cache.get("S") is not None and np.array_equal(cache["S"], S)
-            and np.array_equal(cache["sign"], sign)):
-        built = True
+    built = not _has_factor(cache, S, sign)
+    if built:
         with _single_thread_blas():
             G = support_gram(design, S)
             G[np.diag_indices_from(G)] += l2
@@ -432,26 +446,23 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             remaining = 0.0
             if slope < 0.0:
                 remaining = min(max_iter - n_epochs, np.log(tol / gap) / slope)
-            supp = np.flatnonzero(w)
-            m = supp.shape[0]
-            same = (newton_cache.get("S") is not None
-                    and np.array_equal(newton_cache["S"], supp)
-                    and (positive or np.array_equal(newton_cache["sign"],
-                                                    np.sign(w[supp]))))
+            S, sign = _orthant(w, positive)
+            m = S.shape[0]
+            same = _has_factor(newton_cache, S, sign)
             cost = float(m * m) if same else newton_cost(n, m)
             if (0 < m <= min(NEWTON_MAX_SUPPORT_FRACTION * n, NEWTON_MAX_SUPPORT)
                     and (same or newton_builds < NEWTON_MAX_BUILDS)
                     and remaining * epoch_cost > NEWTON_GAIN * cost):
-                cands, built = _support_newton(design, w, grad, l1, l2, positive,
+                cands, built = _support_newton(design, w, S, sign, grad, l1, l2,
                                                newton_cache)
                 newton_builds += built
-                accepted = False
-                p_old = 0.5 * rn + l1 * np.sum(np.abs(w)) + 0.5 * l2 * np.dot(w, w)
                 rt_new = np.empty(n)
+                accepted = False
+                p_old = _objective(rn, w, l1, l2)
                 for cand in cands:
                     c_new = K.residual(*kargs, yc, cand, rt_new)
-                    p_new = (0.5 * K.residual_stats(rt_new, c_new, s, yc)[0]
-                             + l1 * np.sum(np.abs(cand)) + 0.5 * l2 * np.dot(cand, cand))
+                    p_new = _objective(K.residual_stats(rt_new, c_new, s, yc)[0], cand,
+                                       l1, l2)
                     if p_new < p_old:
                         accepted = True
                         break
