@@ -1356,8 +1356,8 @@ def test_support_newton_candidates(fmt):
     assert S.size > 5
     w0 = w_opt.copy()
     w0[S] *= 1.0 + 0.05 * np.random.default_rng(0).standard_normal(S.size) ** 2
-    cands, built = _enet._support_newton(d, w0, *_enet._orthant(w0, False), grad_at(w0),
-                                         l1, 0.0, {})
+    S0, sign0 = _enet._orthant(w0, False)
+    cands, built = _enet._support_newton(d, w0, S0, sign0, grad_at(w0)[S0], l1, 0.0, {})
     assert built and len(cands) == 1
     assert_allclose(cands[0], w_opt, rtol=1e-8, atol=1e-10 * np.abs(w_opt).max())
     # push one coordinate near zero with the wrong pull: the step crosses zero there
@@ -1366,8 +1366,8 @@ def test_support_newton_candidates(fmt):
     w1[k] = 1e-3 * np.sign(w_opt[k])
     extra = np.setdiff1d(np.arange(X.shape[1]), S)[0]
     w1[extra] = 0.5  # not in the optimal support: the step drives it through zero
-    cands, _ = _enet._support_newton(d, w1, *_enet._orthant(w1, False), grad_at(w1), l1,
-                                     0.0, {})
+    S1, sign1 = _enet._orthant(w1, False)
+    cands, _ = _enet._support_newton(d, w1, S1, sign1, grad_at(w1)[S1], l1, 0.0, {})
     assert len(cands) == 2
     proj, cut = cands
     assert proj[extra] == 0.0 or np.sign(proj[extra]) == 1.0

@@ -285,7 +285,7 @@ def newton_cost(n, m):
     return NEWTON_FLOP_COST * (n * m * m + m ** 3 / 3.0) + 2.0 * n * m
 
 
-def _support_newton(design, w, S, sign, grad, l1, l2, cache):
+def _support_newton(design, w, S, sign, grad_S, l1, l2, cache):
     """Candidates from a Newton step on the support ``S`` of ``w``, signs ``sign``
     fixed (:func:`_orthant`).
 
@@ -297,7 +297,8 @@ def _support_newton(design, w, S, sign, grad, l1, l2, cache):
     solution to working precision. Where the step crosses zero, it is cut at the
     first crossing and that coordinate set to 0: the objective decreases all along
     the segment inside the orthant. ``cache`` keeps the last factor (support,
-    signs, Cholesky); the caller checks the decrease exactly.
+    signs, Cholesky); the caller checks the decrease exactly. ``grad_S`` is
+    ``Xc_S^T r`` at ``w``.
 
     Returns ``(candidates, built)``: the points to try in turn (the step
     projected on the orthant, which zeroes every crossing coordinate and often
@@ -317,7 +318,7 @@ def _support_newton(design, w, S, sign, grad, l1, l2, cache):
                 cache.clear()
                 return [], built
         cache["S"], cache["sign"] = S, sign
-    step = sla.cho_solve(cache["factor"], grad[S] - l2 * wS - l1 * sign,
+    step = sla.cho_solve(cache["factor"], grad_S - l2 * wS - l1 * sign,
                          check_finite=False)
     if not np.all(np.isfinite(step)):
         cache.clear()
@@ -407,13 +408,23 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     col_nnz = np.diff(design.indptr) if design.is_sparse else None
     n_hist = 0
     c = K.residual(*kargs, yc, w, rt)
-    all_feats = np.arange(p)
+    # The candidates, as sorted feature indices: features that may be non-zero at
+    # the optimum. Zero (or constant, when centred) columns never are, and gap-safe
+    # screening removes more. The gradient, the gap and the violations are computed
+    # over the candidates only: the gap of the problem restricted to them bounds the
+    # suboptimality of the full one, since the two have the same minimum (screened
+    # features are zero at the optimum) and the same objective at any w that is zero
+    # off the candidates (Ndiaye et al. 2017, dynamic screening). Once screening has
+    # removed most features, an outer iteration no longer costs a pass over X.
+    cand = np.flatnonzero(norms > 0.0)
+    if cand.shape[0] < p:
+        off = np.ones(p, dtype=bool)
+        off[cand] = False
+        if np.any(w[off] != 0.0):
+            w[off] = 0.0
+            c = K.residual(*kargs, yc, w, rt)
+    norms_c = norms[cand]
     grad = np.empty(p)
-    has_norm = norms > 0.0
-    candidate = has_norm.copy()  # zero (or constant, when centred) columns never enter
-    if not candidate.all():
-        w[~candidate] = 0.0
-        c = K.residual(*kargs, yc, w, rt)
     n_epochs = 0
     gap = np.inf
     it = 0
@@ -427,11 +438,11 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     newton_builds = 0
     newton_ok = newton and l1 > 0.0
     while True:
-        K.gradient(*kargs, W, all_feats, rt, c, grad)
-        if not has_norm.all():
-            grad[~has_norm] = 0.0  # exact value for constant columns, not rounding noise
+        n_cand = cand.shape[0]
+        g = K.gradient(*kargs, W, cand, rt, c, grad[:n_cand])
+        w_c = w if n_cand == p else w[cand]
         rn, ry = K.residual_stats(rt, c, s, yc)
-        gap, dual_norm = K.enet_gap(l1, l2, positive, rn, ry, grad, w, norms)
+        gap, dual_norm = K.enet_gap(l1, l2, positive, rn, ry, g, w_c, norms_c)
         if it == 0 and initial_gap_fraction is not None:
             tol = min(tol, initial_gap_fraction * gap)
         if verbose:
@@ -453,15 +464,17 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             if (0 < m <= min(NEWTON_MAX_SUPPORT_FRACTION * n, NEWTON_MAX_SUPPORT)
                     and (same or newton_builds < NEWTON_MAX_BUILDS)
                     and remaining * epoch_cost > NEWTON_GAIN * cost):
-                cands, built = _support_newton(design, w, S, sign, grad, l1, l2,
+                # the support is within the candidates: its gradient is in g
+                g_S = g[np.searchsorted(cand, S)]
+                cands, built = _support_newton(design, w, S, sign, g_S, l1, l2,
                                                newton_cache)
                 newton_builds += built
                 rt_new = np.empty(n)
                 accepted = False
                 p_old = _objective(rn, w, l1, l2)
-                for cand in cands:
-                    c_new = K.residual(*kargs, yc, cand, rt_new)
-                    p_new = _objective(K.residual_stats(rt_new, c_new, s, yc)[0], cand,
+                for point in cands:
+                    c_new = K.residual(*kargs, yc, point, rt_new)
+                    p_new = _objective(K.residual_stats(rt_new, c_new, s, yc)[0], point,
                                        l1, l2)
                     if p_new < p_old:
                         accepted = True
@@ -474,42 +487,41 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                           f"({'new factor' if built else 'same factor'}): "
                           f"{'accepted' if accepted else 'rejected'}")
                 if accepted:
-                    w[:] = cand
+                    w[:] = point
                     rt, c = rt_new, c_new
                     hist = None  # extrapolating across the jump would mix two regimes
                     prev_point = None
                     it += 1
                     continue
         prev_point = (n_epochs, gap)
-        xta = grad - l2 * w
+        xta = g - l2 * w_c if l2 != 0.0 else g
         if l1 == 0.0:
-            ws = np.flatnonzero(candidate)
+            ws = cand
         else:
             if screening and gap < np.inf:
                 # gap-safe sphere test around theta = r / max(l1, dual_norm)
                 radius = np.sqrt(2.0 * gap) / l1
-                out = np.zeros(p, dtype=bool)
-                cand = np.flatnonzero(candidate)
-                d = (1.0 - np.abs(xta[cand]) / max(l1, dual_norm)) / np.sqrt(
-                    norms[cand] + l2)
-                out[cand[d > radius]] = True
-                if out.any():
-                    candidate &= ~out
+                d = (1.0 - np.abs(xta) / max(l1, dual_norm)) / np.sqrt(norms_c + l2)
+                keep = d <= radius
+                if not keep.all():
+                    out = cand[~keep]
+                    cand, xta, w_c, norms_c = cand[keep], xta[keep], w_c[keep], norms_c[keep]
+                    n_cand = cand.shape[0]
                     if np.any(w[out] != 0.0):
                         w[out] = 0.0
                         c = K.residual(*kargs, yc, w, rt)
-            viol = np.maximum(xta if positive else np.abs(xta), 0.0) - l1
-            support = w != 0.0
-            score = np.where(support, np.inf, viol)
-            score[~candidate] = -np.inf
-            n_supp = int(support.sum())
+            # the score ranking working-set entries: the violation of the optimality
+            # conditions, +inf on the support (a new array: xta may be g itself)
+            score = (xta if positive else np.abs(xta)) - l1
+            support = w_c != 0.0
+            score[support] = np.inf
+            n_supp = int(np.count_nonzero(support))
             size = max(WS_MIN, 2 * n_supp)
             if ws is not None and n_supp >= WS_FULL * ws.shape[0]:
                 # the last working set came back (almost) all non-zero: it was too
                 # small, so grow faster than the support doubling
                 size = max(size, WS_FAST_GROWTH * ws.shape[0])
             n_viol = int(np.count_nonzero(score > 0.0))
-            n_cand = int(np.count_nonzero(candidate))
             # Dense regime: a tall problem (n_samples >= candidates, so the support
             # is not capped by n_samples) where, after a first working set, at least
             # half of the candidates still violate the optimality conditions and
@@ -524,7 +536,6 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             prev_viol = n_viol
             settled = 0 < n_viol <= NEWTON_WS_SLACK * n_supp
             if dense_regime:
-                score[candidate] = np.inf
                 n_viol = size = n_cand
             n_take = min(size, n_viol)
             if verbose:
@@ -532,11 +543,10 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                       f"candidates {n_cand}, working set {n_take}")
             if n_take == 0:
                 break  # nothing violates optimality: w is optimal to working precision
-            if n_take < p:
-                ws = np.argpartition(score, p - n_take)[p - n_take:]
+            if n_take < n_cand:
+                ws = np.sort(cand[np.argpartition(score, n_cand - n_take)[n_cand - n_take:]])
             else:
-                ws = all_feats
-            ws = np.sort(ws)
+                ws = cand
         if ws.shape[0] == 0:
             break
         if hist is None or not np.array_equal(ws, prev_ws):
