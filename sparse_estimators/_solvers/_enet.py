@@ -346,14 +346,14 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                initial_gap_fraction=None, newton=True):
     """Minimise ``1/2 ||yc - Xc w||^2 + l1 ||w||_1 + l2/2 ||w||^2`` from ``w``.
 
-    Working-set coordinate descent: every outer iteration computes the full
-    gradient and duality gap (the stopping certificate), discards features with the
-    gap-safe sphere test (Ndiaye et al. 2017, their eq. for the elastic net), and
-    solves the problem restricted to the current support plus the features that
-    violate the optimality conditions most (Massias et al. 2018), ranked by
-    violation, to a fraction of the current gap. Screened features are never
-    re-entered; the gap is always computed over all features, so it certifies the
-    full problem. On tall problems whose solution turns out dense (most candidates
+    Working-set coordinate descent: every outer iteration computes the gradient
+    and duality gap over the candidate features (the stopping certificate),
+    discards features with the gap-safe sphere test (Ndiaye et al. 2017, their eq.
+    for the elastic net), and solves the problem restricted to the current support
+    plus the features that violate the optimality conditions most (Massias et al.
+    2018), ranked by violation, to a fraction of the current gap. Screened features
+    are never re-entered, and the gap is that of the problem restricted to the
+    candidates, which bounds the full problem's suboptimality (see the code). On tall problems whose solution turns out dense (most candidates
     keep violating after a first working set) working sets are dropped for plain CD
     over all candidates to the final tolerance (the "dense regime", see the code).
 
