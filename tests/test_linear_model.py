@@ -1330,6 +1330,51 @@ def test_support_newton_step_is_taken_and_optimal(fmt, fit_intercept, weighted, 
     assert_allclose(w, w_cd, rtol=1e-6, atol=1e-8 * np.abs(w_cd).max())
 
 
+@pytest.mark.parametrize("n_kept", [0, 1])
+def test_wrong_screening_is_caught_by_the_final_full_gap(monkeypatch, n_kept):
+    # The gap that stops the solver is over the unscreened candidates only. If
+    # screening ever discarded a feature of the solution (it decides from a
+    # floating-point gap), the full gap checked before returning exceeds tol:
+    # all features come back and the solver carries on to the true optimum.
+    # Forced here by a screening test that, once, keeps a single feature (whose
+    # problem is then solved to tol), or none (nothing left to violate).
+    from sparse_estimators._solvers import _enet
+
+    X, y, _ = make_problem(seed=3)
+    d = _enet.Design(X, None, True)
+    yc, _ = d.center_target(y)
+    l1 = 0.05 * _enet.alpha_max(d, yc) * d.W
+    tol = _enet.gap_tolerance(yc, 1e-10, 1.0)
+    ref = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, 0.0, tol=tol,
+                           max_iter=100_000, screening=False)[0]
+    real_keep = _enet._gap_safe_keep
+    real_gap = _enet.K.enet_gap
+    tests, calls = [], []
+
+    def keep_one_once(xta, *args):
+        tests.append(xta.shape[0])
+        keep = real_keep(xta, *args)
+        if len(tests) == 2:
+            keep[:] = False
+            keep[np.argsort(-np.abs(xta))[:n_kept]] = True
+        return keep
+
+    def gap(*args):
+        calls.append(len(args[5]))
+        return real_gap(*args)
+
+    monkeypatch.setattr(_enet, "_gap_safe_keep", keep_one_once)
+    monkeypatch.setattr(_enet.K, "enet_gap", gap)
+    w, gap, _, conv = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, 0.0, tol=tol,
+                                       max_iter=100_000)
+    p = int(np.count_nonzero(d.norms > 0))
+    assert len(tests) == 2  # no screening once all features came back
+    assert n_kept == 0 or 1 in calls  # the one-feature problem was solved to tol
+    assert calls.count(p) >= 3  # start, the failed full check, the resumed solve
+    assert conv and gap <= tol
+    assert_allclose(w, ref, rtol=1e-6, atol=1e-8 * np.abs(ref).max())
+
+
 def test_support_newton_candidates(fmt):
     # One step from a perturbed optimum with the right support and signs lands on
     # the optimum; a step that crosses zero is projected (first candidate) and cut

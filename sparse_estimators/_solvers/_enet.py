@@ -280,6 +280,20 @@ def _objective(rn, w, l1, l2):
     return 0.5 * rn + l1 * np.sum(np.abs(w)) + 0.5 * l2 * np.dot(w, w)
 
 
+def _gap_safe_keep(xta, norms, l1, l2, gap, dual_norm):
+    """Which features the gap-safe sphere test keeps (Ndiaye et al. 2017).
+
+    The ball of radius ``sqrt(2 gap) / l1`` around the dual point ``theta = r /
+    max(l1, dual_norm)`` holds the dual optimum; a feature whose correlation stays
+    below ``l1`` on all of it is zero at the optimum. ``xta`` is ``Xc_j^T r - l2
+    w_j`` and ``norms`` the squared column norms (``+ l2``: the elastic net is a
+    Lasso on ``[Xc; sqrt(l2) I]``). A NaN test keeps the feature.
+    """
+    radius = np.sqrt(2.0 * gap) / l1
+    d = (1.0 - np.abs(xta) / max(l1, dual_norm)) / np.sqrt(norms + l2)
+    return ~(d > radius)
+
+
 def newton_cost(n, m):
     """Predicted cost of a new support Newton step, in CD stored-value units."""
     return NEWTON_FLOP_COST * (n * m * m + m ** 3 / 3.0) + 2.0 * n * m
@@ -352,10 +366,12 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     for the elastic net), and solves the problem restricted to the current support
     plus the features that violate the optimality conditions most (Massias et al.
     2018), ranked by violation, to a fraction of the current gap. Screened features
-    are never re-entered, and the gap is that of the problem restricted to the
-    candidates, which bounds the full problem's suboptimality (see the code). On tall problems whose solution turns out dense (most candidates
-    keep violating after a first working set) working sets are dropped for plain CD
-    over all candidates to the final tolerance (the "dense regime", see the code).
+    are not re-entered; the gap of the problem restricted to the candidates bounds
+    the full problem's suboptimality (see the code), and the gap returned is the
+    full one, checked once at the end. On tall problems whose solution turns out
+    dense (most candidates keep violating after a first working set) working sets
+    are dropped for plain CD over all candidates to the final tolerance (the
+    "dense regime", see the code).
 
     Where coordinate descent converges slowly (an ill-conditioned support, e.g.
     ratings or dense correlated columns) the solver jumps with a Newton step on
@@ -416,7 +432,11 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     # features are zero at the optimum) and the same objective at any w that is zero
     # off the candidates (Ndiaye et al. 2017, dynamic screening). Once screening has
     # removed most features, an outer iteration no longer costs a pass over X.
-    cand = np.flatnonzero(norms > 0.0)
+    # Screening decides from a floating-point gap, so before returning, the gap over
+    # every feature is computed once: it is the gap reported, and should it exceed
+    # tol (a feature screened wrongly), all features come back and screening stops.
+    base = np.flatnonzero(norms > 0.0)
+    cand = base
     if cand.shape[0] < p:
         off = np.ones(p, dtype=bool)
         off[cand] = False
@@ -449,7 +469,14 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             print(f"[enet] outer {it}: gap {gap:.3e} (tol {tol:.3e}), "
                   f"{np.count_nonzero(w)} non-zeros, {n_epochs} epochs")
         if gap <= tol or n_epochs >= max_iter:
-            break
+            if n_cand == base.shape[0]:
+                break
+            g = K.gradient(*kargs, W, base, rt, c, grad[:base.shape[0]])
+            gap = K.enet_gap(l1, l2, positive, rn, ry, g, w[base], norms[base])[0]
+            if gap <= tol or n_epochs >= max_iter:
+                break
+            cand, norms_c, screening = base, norms[base], False
+            continue
         if newton_ok and settled and prev_point is not None and n_epochs > prev_point[0]:
             # epochs still needed at the gap's decrease rate per epoch since the last
             # outer iteration (no prediction, and no step, when the gap rose)
@@ -499,10 +526,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             ws = cand
         else:
             if screening and gap < np.inf:
-                # gap-safe sphere test around theta = r / max(l1, dual_norm)
-                radius = np.sqrt(2.0 * gap) / l1
-                d = (1.0 - np.abs(xta) / max(l1, dual_norm)) / np.sqrt(norms_c + l2)
-                keep = d <= radius
+                keep = _gap_safe_keep(xta, norms_c, l1, l2, gap, dual_norm)
                 if not keep.all():
                     out = cand[~keep]
                     cand, xta, w_c, norms_c = cand[keep], xta[keep], w_c[keep], norms_c[keep]
@@ -542,6 +566,9 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                 print(f"        support {n_supp}, support + violators {n_viol}, "
                       f"candidates {n_cand}, working set {n_take}")
             if n_take == 0:
+                if n_cand < base.shape[0]:  # the full gap decides (as when gap <= tol)
+                    cand, norms_c, screening = base, norms[base], False
+                    continue
                 break  # nothing violates optimality: w is optimal to working precision
             if n_take < n_cand:
                 ws = np.sort(cand[np.argpartition(score, n_cand - n_take)[n_cand - n_take:]])
