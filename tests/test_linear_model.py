@@ -1330,6 +1330,17 @@ def test_support_newton_step_is_taken_and_optimal(fmt, fit_intercept, weighted, 
     assert_allclose(w, w_cd, rtol=1e-6, atol=1e-8 * np.abs(w_cd).max())
 
 
+def _solver_problem(X, y, rel_tol):
+    """``enet_solve``'s inputs for ``X, y`` with an intercept: the design, the
+    centred target, l1 at alpha_max / 20 and the absolute tol of ``rel_tol``."""
+    from sparse_estimators._solvers import _enet
+
+    d = _enet.Design(X, None, True)
+    yc, _ = d.center_target(y)
+    l1 = 0.05 * _enet.alpha_max(d, yc) * d.W
+    return d, yc, l1, _enet.gap_tolerance(yc, rel_tol, 1.0)
+
+
 @pytest.mark.parametrize("n_kept", [0, 1])
 def test_wrong_screening_is_caught_by_the_final_full_gap(monkeypatch, n_kept):
     # The gap that stops the solver is over the unscreened candidates only. If
@@ -1341,10 +1352,7 @@ def test_wrong_screening_is_caught_by_the_final_full_gap(monkeypatch, n_kept):
     from sparse_estimators._solvers import _enet
 
     X, y, _ = make_problem(seed=3)
-    d = _enet.Design(X, None, True)
-    yc, _ = d.center_target(y)
-    l1 = 0.05 * _enet.alpha_max(d, yc) * d.W
-    tol = _enet.gap_tolerance(yc, 1e-10, 1.0)
+    d, yc, l1, tol = _solver_problem(X, y, 1e-10)
     ref = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, 0.0, tol=tol,
                            max_iter=100_000, screening=False)[0]
     real_keep = _enet._gap_safe_keep
@@ -1382,10 +1390,7 @@ def test_support_newton_candidates(fmt):
     from sparse_estimators._solvers import _enet
 
     X, y = _ratings_problem(fmt, seed=1)
-    d = _enet.Design(X, None, True)
-    yc, _ = d.center_target(y)
-    l1 = 0.05 * _enet.alpha_max(d, yc) * d.W
-    t = _enet.gap_tolerance(yc, 1e-14, 1.0)
+    d, yc, l1, t = _solver_problem(X, y, 1e-14)
     w_opt = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, 0.0, tol=t,
                              max_iter=100_000, newton=False)[0]
     Xc = d.X if d.X is not None else (X.toarray() - d.xbar)
