@@ -303,3 +303,108 @@ def test_predict_wrong_number_of_features(Est, container):
         est.predict(container(X[:, :3]))
     with pytest.raises(ValueError, match="X has 5 features, but .* expecting 4"):
         est.predict(container(np.c_[X, X[:, 0]]))
+
+
+# ------------------------------------------------------- malformed sparse structure
+def _malformed(fmt, shape, case):
+    """A CSR/CSC matrix of ``shape`` whose index arrays scipy accepts at construction
+    but that are wrong: an index past the end, a negative one, a decreasing indptr."""
+    n_major, n_minor = shape if fmt == "csr" else shape[::-1]
+    rng = np.random.RandomState(0)
+    M = sp.random(*shape, density=0.5, format=fmt, random_state=rng)
+    data, indices, indptr = M.data.copy(), M.indices.copy(), M.indptr.copy()
+    if case == "index too large":
+        indices[-1] = n_minor + 1000
+    elif case == "negative index":
+        indices[0] = -3
+    else:  # indptr decreasing in the middle, ends where it should
+        k = n_major // 2
+        indptr[k] = indptr[k + 1] + 1 if indptr[k + 1] < indptr[-1] else indptr[k]
+        indptr[k + 1] = indptr[k] - 1
+    cls = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
+    return cls((data, indices, indptr), shape=shape)
+
+
+def _all_estimators():
+    from sparse_estimators.decomposition import (
+        DictionaryLearning,
+        MiniBatchDictionaryLearning,
+        SparseMatrixFactorization,
+    )
+    from sparse_estimators.linear_model import (
+        SparseLinearSVC,
+        SparseLinearSVCCV,
+        SparseLogisticRegression,
+        SparseLogisticRegressionCV,
+    )
+    from sparse_estimators.sparsity import HardThreshold, PruneRefit, SoftThreshold
+    return [Lasso(), ElasticNet(), LassoCV(cv=3, alphas=3), ElasticNetCV(cv=3, alphas=3),
+            SparseLogisticRegression(), SparseLinearSVC(),
+            SparseLogisticRegressionCV(cv=3, Cs=3), SparseLinearSVCCV(cv=3, Cs=3),
+            DictionaryLearning(n_components=2, max_iter=2),
+            MiniBatchDictionaryLearning(n_components=2, max_iter=2),
+            SparseMatrixFactorization(n_components=2, max_iter=2),
+            HardThreshold(threshold=0.1), SoftThreshold(threshold=0.1),
+            PruneRefit(Lasso(alpha=0.01), sparsity=0.5)]
+
+
+CASES = ["index too large", "negative index", "indptr decreasing"]
+
+
+@pytest.mark.parametrize("est", _all_estimators(), ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("case", CASES)
+def test_malformed_sparse_fit(est, fmt, case):
+    """scipy and scikit-learn both accept these; fitting on them used to crash the
+    process (CSR with an index past the end) or return a model of other data."""
+    X = _malformed(fmt, (12, 5), case)
+    y = np.arange(12) % 2
+    with pytest.raises(ValueError, match=f"X is a malformed {fmt.upper()} matrix"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("case", CASES)
+def test_malformed_sparse_predict_and_paths(fmt, case):
+    from sparse_estimators.linear_model import SparseLogisticRegression, classifier_path
+    X, y = _data(12, 5)
+    bad = _malformed(fmt, (12, 5), case)
+    match = f"X is a malformed {fmt.upper()} matrix"
+    for est in (Lasso(alpha=0.01).fit(X, y), SparseLogisticRegression().fit(X, y > 0)):
+        with pytest.raises(ValueError, match=match):
+            est.predict(bad)
+    for path in PATHS:
+        with pytest.raises(ValueError, match=match):
+            path(bad, y)
+    with pytest.raises(ValueError, match=match):
+        classifier_path(bad, y > 0)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_malformed_sparse_toolbox(case):
+    from sparse_estimators.decomposition import sparse_encode
+    from sparse_estimators.metrics import precision_at_k
+    from sparse_estimators.model_selection import train_test_split_interactions
+    from sparse_estimators.sparsity import NMSparse, magnitude_mask
+    bad = _malformed("csr", (6, 8), case)
+    with pytest.raises(ValueError, match="W is a malformed CSR"):
+        magnitude_mask(bad, sparsity=0.5)
+    with pytest.raises(ValueError, match="y_true is a malformed CSR"):
+        precision_at_k(bad, np.zeros((6, 2), dtype=int), k=2)
+    with pytest.raises(ValueError, match="X is a malformed CSR"):
+        train_test_split_interactions(bad)
+    with pytest.raises(ValueError, match="X is a malformed CSR"):
+        sparse_encode(bad, np.eye(8)[:3])
+    nm = NMSparse.from_dense(np.zeros((3, 8)))
+    with pytest.raises(ValueError, match="X is a malformed CSR"):
+        nm.matmul(bad) if hasattr(nm, "matmul") else nm @ bad
+
+
+def test_well_formed_sparse_passes_untouched():
+    from sparse_estimators.utils import check_sparse_structure
+    X = sp.random(7, 4, density=0.5, format="csr", random_state=0)
+    assert check_sparse_structure(X) is X
+    empty = sp.csr_matrix((0, 3))
+    assert check_sparse_structure(empty) is empty
+    Xd = np.ones((2, 2))
+    assert check_sparse_structure(Xd) is Xd

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._kernels._coding import gram_lasso_cd, gram_lasso_lars, gram_omp
+from ..utils import check_sparse_structure, device_backend
 from ..utils._parallel import run_rows, single_threaded_blas
 
 ALGORITHMS = ("lasso_cd", "lasso_lars", "omp", "threshold")
@@ -129,6 +130,7 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}.")
     if check_input:
+        check_sparse_structure(X)
         X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         dictionary = check_array(dictionary, dtype=_DTYPES)
     if dictionary.ndim != 2 or dictionary.shape[1] != X.shape[1]:
@@ -139,9 +141,7 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
         if device == "gpu" and algorithm != "lasso_cd":
             raise ValueError(f"device='gpu' computes algorithm='lasso_cd' codes only, "
                              f"got algorithm={algorithm!r}.")
-        from ..gpu import resolve_device
-
-        backend = resolve_device(device)
+        backend = device_backend(device)
         if backend is not None and algorithm == "lasso_cd":
             return _encode_on_device(backend, X, dictionary, _check_alpha(alpha),
                                      positive, init, tol,
@@ -298,9 +298,7 @@ def coding_device(device, algorithms):
             raise ValueError(f"device='gpu' computes lasso_cd codes only ({wanted}); "
                              f"got {', '.join(wrong)}. Use device='auto' to run the "
                              "other algorithms on the CPU.")
-    from ..gpu import resolve_device  # only now: the GPU path is optional
-
-    return "cpu" if resolve_device(device) is None else device
+    return "cpu" if device_backend(device) is None else device
 
 
 def encode_with(est, X, dictionary, tol=1e-4, device=None):
@@ -324,6 +322,7 @@ def encode_with(est, X, dictionary, tol=1e-4, device=None):
 
 def decode_with(est, code, dictionary):
     """Signals ``code @ dictionary``, undoing ``est.split_sign`` first."""
+    check_sparse_structure(code)
     code = check_array(code, accept_sparse=["csr", "csc"], dtype=_DTYPES)
     if est.split_sign:
         k = dictionary.shape[0]
@@ -427,6 +426,7 @@ default="omp"
         -------
         self : object
         """
+        check_sparse_structure(X)
         validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         return self
 
@@ -453,6 +453,7 @@ default="omp"
         """
         self._validate_params()        # transform needs no fit
         reset = not hasattr(self, "n_features_in_")
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=reset)
         dictionary = check_array(self.dictionary, dtype=_DTYPES)
         code = encode_with(self, X, dictionary, tol=self.transform_tol)

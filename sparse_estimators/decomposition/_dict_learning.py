@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._validation import check_sparse_structure
 from ._coding import (
     _DTYPES,
     DEVICE_CONSTRAINT,
@@ -116,6 +117,7 @@ class _BaseDictionaryLearning(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             ``2 * n_components`` columns with ``split_sign``.
         """
         check_is_fitted(self)
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=False)
         return encode_with(self, X, self.components_)
 
@@ -290,6 +292,7 @@ class DictionaryLearning(_BaseDictionaryLearning):
         -------
         self : object
         """
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         self._resolve_device()
         rng = check_random_state(self.random_state)
@@ -473,6 +476,7 @@ class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
         -------
         self : object
         """
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         X = X.tocsr() if sp.issparse(X) else X
         self._resolve_device()
@@ -527,6 +531,7 @@ class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
         first = not hasattr(self, "components_")
         if first:
             self._validate_params()
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=first)
         X = X.tocsr() if sp.issparse(X) else X
         self._resolve_device()

@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._solvers._mf import Side, alternating_cd, half_sweep, predict_entries, top_k, transpose_side
+from ..utils._validation import check_sparse_structure
 from ._coding import _check_positive_int
 
 _DTYPES = [np.float64, np.float32]
@@ -238,6 +239,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
     def _validate(self, X, reset):
         """CSR in canonical format (a copy whenever the caller's would change), the
         caller's float dtype, finite and (where required) non-negative values."""
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse="csr", dtype=_DTYPES, reset=reset)
         if not sp.issparse(X):
             X = sp.csr_matrix(X)          # dense input: the zeros are unobserved
@@ -551,6 +553,7 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         return self._predict_rows(X, self.user_factors_[idx], self.user_bias_[idx])
 
     def _validate_query(self, X):
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse="csr", dtype=_DTYPES, reset=False)
         X = sp.csr_matrix(X) if not sp.issparse(X) else X
         if not X.has_canonical_format:

@@ -16,6 +16,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._solvers._glm import as_solver_input, csr_or_none, glm_solve, null_gradient_norm
+from ..utils import check_sparse_structure, device_backend
 
 _DTYPES = [np.float64, np.float32]
 
@@ -51,7 +52,26 @@ class _LogisticProbaMixin:
         return np.log(self.predict_proba(X))
 
 
-class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class _CheckedLinearClassifierMixin(LinearClassifierMixin):
+    """scikit-learn's ``predict`` / ``decision_function``, after the sparse-structure
+    check its validation lacks (a malformed CSR ``X`` would be read out of bounds)."""
+
+    def decision_function(self, X):
+        """Confidence scores ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        check_sparse_structure(X)
+        return super().decision_function(X)
+
+
+class _SparseLinearClassifier(_CheckedLinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """Shared fit of the penalised linear classifiers (one-vs-rest over ``_loss``)."""
 
     _loss = None
@@ -100,6 +120,7 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
         -------
         self : object
         """
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         classes, problems, sw = _binary_problems(X, y, sample_weight, self.class_weight)
         c = self.C * sw
@@ -111,14 +132,11 @@ class _SparseLinearClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstima
                 and self.coef_.shape == (n_problems, X.shape[1])):
             w0 = list(np.asarray(self.coef_, dtype=np.float64))
             b0 = list(np.asarray(self.intercept_, dtype=np.float64))
-        if self.device != "cpu":
-            from ..gpu import resolve_device  # only now: the GPU path is optional
-
-            backend = resolve_device(self.device)
-            if backend is not None:
-                results = self._fit_device(backend, X, problems, c, l1, l2, w0, b0)
-                return self._store(X, classes, results, f"FISTA on device {backend.name!r}",
-                                   "FISTA")
+        backend = device_backend(self.device)
+        if backend is not None:
+            results = self._fit_device(backend, X, problems, c, l1, l2, w0, b0)
+            return self._store(X, classes, results, f"FISTA on device {backend.name!r}",
+                               "FISTA")
 
         Xs = as_solver_input(X)  # once for all the binary problems
         X_rows = csr_or_none(X)
@@ -232,7 +250,7 @@ class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
         binary problems run one after the other and ``n_jobs`` does not apply.
         ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
         otherwise; ``"gpu"`` without them raises an error saying what is missing.
-        The CV classes and ``classifier_path`` stay on the CPU.
+        The CV classes and :func:`classifier_path` take the same ``device``.
 
     Attributes
     ----------
@@ -323,7 +341,7 @@ class SparseLinearSVC(_SparseLinearClassifier):
         binary problems run one after the other and ``n_jobs`` does not apply.
         ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
         otherwise; ``"gpu"`` without them raises an error saying what is missing.
-        The CV classes and ``classifier_path`` stay on the CPU.
+        The CV classes and :func:`classifier_path` take the same ``device``.
 
     Attributes
     ----------
@@ -444,6 +462,7 @@ def l1_min_c(X, y, *, loss="logistic", l1_ratio=1.0, fit_intercept=True, sample_
     >>> int((clf.coef_ != 0).sum())
     1
     """
+    check_sparse_structure(X)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)

@@ -14,7 +14,12 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._solvers import Design, alpha_grid, enet_path_solve, gap_tolerance
-from ..utils import check_alphas, normalized_sample_weight
+from ..utils import (
+    check_alphas,
+    check_sparse_structure,
+    device_backend,
+    normalized_sample_weight,
+)
 
 _DTYPES = [np.float64, np.float32]
 
@@ -58,6 +63,7 @@ class _SparseLinearRegressorMixin:
 
     def _decision_function(self, X):
         check_is_fitted(self)
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
                           dtype=_DTYPES)
         return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
@@ -227,6 +233,7 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 "With alpha=0, coordinate descent solves ordinary least squares and "
                 "converges slowly; sklearn.linear_model.LinearRegression is the right "
                 "tool.", UserWarning, stacklevel=2)
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=_DTYPES,
                              multi_output=True, y_numeric=True)
         y = check_array(y, dtype=X.dtype, ensure_2d=False, copy=False)
@@ -240,12 +247,9 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             prev = np.atleast_2d(self.coef_)
             if prev.shape == coef.shape:
                 coef[:] = prev
-        if self.device != "cpu":
-            from ..gpu import resolve_device  # only now: the GPU path is optional
-
-            backend = resolve_device(self.device)
-            if backend is not None:
-                return self._fit_device(backend, X, Y, y.ndim, sw, coef)
+        backend = device_backend(self.device)
+        if backend is not None:
+            return self._fit_device(backend, X, Y, y.ndim, sw, coef)
         design = Design(X, sw, self.fit_intercept)
         shuffle, seed = _seed(self.selection, self.random_state)
         intercept = np.zeros(n_targets, dtype=X.dtype)
@@ -452,6 +456,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
     if not float(tol) >= 0:
         raise ValueError(f"tol must be non-negative, got {tol!r}.")
+    check_sparse_structure(X)
     X = check_array(X, accept_sparse=["csc", "csr"], dtype=_DTYPES)
     y = check_array(y, dtype=X.dtype, ensure_2d=False)
     if y.shape[0] != X.shape[0]:

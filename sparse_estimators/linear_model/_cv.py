@@ -13,7 +13,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._solvers import Design, alpha_grid, enet_path_solve, gap_tolerance
-from ..utils import check_alphas, normalized_sample_weight
+from ..utils import (
+    check_alphas,
+    check_sparse_structure,
+    device_backend,
+    normalized_sample_weight,
+)
 from ._coordinate_descent import (
     _DTYPES,
     ElasticNet,
@@ -192,6 +197,7 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         -------
         self : object
         """
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_DTYPES,
                              multi_output=True, y_numeric=True)
         if y.ndim == 2 and y.shape[1] != 1:
@@ -219,11 +225,7 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
             grids = np.tile(alphas, (len(l1_ratios), 1))
 
         folds = list(check_cv(self.cv).split(X, y, groups))
-        backend = None
-        if self.device != "cpu":
-            from ..gpu import resolve_device  # only now: the GPU path is optional
-
-            backend = resolve_device(self.device)
+        backend = device_backend(self.device)
         if backend is None:
             shuffle, seed = _seed(self.selection, self.random_state)
             path_kw = dict(positive=self.positive, tol=self.tol, max_iter=self.max_iter,

@@ -18,6 +18,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from ..utils._validation import check_sparse_structure
+
 __all__ = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k"]
 
 
@@ -29,6 +31,7 @@ def _hits(y_true, recommended, k):
     if not sp.issparse(y_true):
         raise TypeError("y_true must be a sparse user x item matrix of held-out "
                         f"interactions, got {type(y_true).__name__}.")
+    check_sparse_structure(y_true, "y_true")
     y = sp.csr_matrix(y_true, copy=True)    # the caller's matrix is left alone
     y.sum_duplicates()
     if y.nnz and not np.all(np.isfinite(y.data)):

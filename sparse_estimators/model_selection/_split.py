@@ -7,6 +7,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from ..utils._validation import check_sparse_structure
+
 __all__ = ["train_test_split_interactions", "leave_k_out_split"]
 
 
@@ -16,7 +18,7 @@ def _as_canonical_csr(X, name="X"):
                         f"{type(X).__name__}.")
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got {X.ndim}-D.")
-    X = sp.csr_matrix(X, copy=True)
+    X = sp.csr_matrix(check_sparse_structure(X, name), copy=True)
     X.sum_duplicates()
     return X
 

@@ -21,6 +21,7 @@ from .._kernels._nm import (
     nm_unpack,
 )
 from ..utils._parallel import run_rows
+from ..utils._validation import check_sparse_structure
 from ._prune import _check_nm, check_weights, nm_mask
 
 FORMAT_VERSION = 1
@@ -499,6 +500,7 @@ class NMSparse:
         if sp.issparse(X):
             if X.ndim != 2:
                 raise ValueError(f"sparse X must be 2-D, got ndim={X.ndim}.")
+            check_sparse_structure(X)
             if X.dtype.kind not in "biuf":
                 raise TypeError(f"X must have a real numeric dtype, got {X.dtype}.")
             dtype = _result_dtype(self.dtype, X.dtype)

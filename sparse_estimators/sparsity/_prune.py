@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernels._nm import nm_select
+from ..utils._validation import check_sparse_structure
 
 #: Weight attributes looked up on fitted estimators, in order. ``coefs_`` is the list
 #: of layer matrices of scikit-learn's MLP estimators.
@@ -27,7 +28,7 @@ def check_weights(W, name="W"):
     if sp.issparse(W):
         if W.ndim != 2:
             raise ValueError(f"{name} must be 2-D when sparse, got ndim={W.ndim}.")
-        W = sp.csr_matrix(W)
+        W = sp.csr_matrix(check_sparse_structure(W, name))
         if W.dtype.kind not in "biuf":
             raise TypeError(f"{name} must have a real numeric dtype, got {W.dtype}.")
         if not W.has_canonical_format:

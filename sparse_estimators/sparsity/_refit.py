@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, get_tags, validate_data
 
+from ..utils._validation import check_sparse_structure
 from ._prune import apply_mask, block_norms, pattern_mask
 
 
@@ -193,6 +194,7 @@ class PruneRefit(MetaEstimatorMixin, BaseEstimator):
         """
         if self.n > self.m:
             raise ValueError(f"n must be at most m, got n={self.n}, m={self.m}.")
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=None,
                              multi_output=True, y_numeric=not is_classifier(self.estimator))
         if sp.issparse(X):
@@ -371,6 +373,7 @@ class PruneRefit(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------- delegates
     def _check_X(self, X):
         check_is_fitted(self)
+        check_sparse_structure(X)
         return validate_data(self, X, reset=False, accept_sparse=["csr", "csc"], dtype=None)
 
     def predict(self, X):

@@ -15,6 +15,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import threshold_dense, threshold_sparse, topk_segments
+from ..utils._validation import check_sparse_structure
 from ._metrics import csr_nbytes
 
 _DTYPES = [np.float64, np.float32]
@@ -45,6 +46,7 @@ class _BaseThreshold(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     }
 
     def _validate(self, X, reset):
+        check_sparse_structure(X)
         return validate_data(self, X, reset=reset, accept_sparse=["csr", "csc"],
                              dtype=_DTYPES, copy=False)
 
