@@ -691,3 +691,129 @@ def _classifiers_on_the_device():
 def test_classifier_device_path_passes_estimator_checks(estimator, check, emulated_gpu):
     # scikit-learn's checks through the GPU code path (NumPy backend) of the classifiers
     check(estimator)
+
+
+# --- classifier paths and CV on the device ------------------------------------------
+
+@pytest.fixture
+def glm_fista_calls(monkeypatch):
+    """Count the device solves (and the designs built for them)."""
+    from sparse_estimators import gpu
+    from sparse_estimators.gpu import _glm
+
+    calls = {"solve": 0, "design": 0}
+    real_solve, real_design = gpu.glm_fista, gpu.prepare_glm_design
+
+    def solve(*a, **k):
+        calls["solve"] += 1
+        return real_solve(*a, **k)
+
+    def design(*a, **k):
+        calls["design"] += 1
+        return real_design(*a, **k)
+    monkeypatch.setattr(gpu, "glm_fista", solve)
+    monkeypatch.setattr(gpu, "prepare_glm_design", design)
+    assert _glm.glm_fista is real_solve
+    return calls
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "dense"])
+@pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_path_on_the_device(emulated_gpu, glm_fista_calls, fmt, loss,
+                                       n_classes):
+    from sparse_estimators.linear_model import classifier_path
+
+    X, y = classification_problem(fmt, n_classes=n_classes, seed=3)
+    sw = np.random.default_rng(4).uniform(0.3, 2.0, size=y.shape)
+    kw = dict(loss=loss, Cs=6, eps=1e-2, sample_weight=sw, class_weight="balanced",
+              tol=1e-12, max_iter=100_000)
+    Cs, coefs, icpts, n_iter = classifier_path(X, y, **kw)
+    Cs_d, coefs_d, icpts_d, n_iter_d = classifier_path(X, y, device="gpu", **kw)
+    n_problems = 1 if n_classes == 2 else n_classes
+    # one design (X, weights on the device) for the whole path and all the problems
+    assert glm_fista_calls == {"design": 1, "solve": n_problems * 6}
+    assert_allclose(Cs_d, Cs)
+    assert coefs_d.shape == coefs.shape == (n_problems, 6, X.shape[1])
+    # C rescales the penalty on the device: the same solutions as the CPU's C * c
+    assert_allclose(coefs_d, coefs, atol=1e-8)
+    assert_allclose(icpts_d, icpts, atol=1e-8)
+    assert not coefs_d[:, 0].any()          # the grid starts at the all-zero model
+    assert np.all(n_iter_d[:, 1:] > 0)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
+def test_classifier_cv_on_the_device(emulated_gpu, glm_fista_calls, loss):
+    from sparse_estimators.linear_model import SparseLinearSVCCV, SparseLogisticRegressionCV
+
+    Est = SparseLogisticRegressionCV if loss == "logistic" else SparseLinearSVCCV
+    X, y = classification_problem(n_classes=3, seed=5, n=240)
+    kw = dict(Cs=5, eps=1e-2, cv=3, tol=1e-12, max_iter=100_000, l1_ratio=0.7)
+    cpu = Est(**kw).fit(X, y)
+    dev = Est(device="gpu", **kw).fit(X, y)
+    # one design per fold and one for the refit; 3 problems x 5 C per fold + refit
+    assert glm_fista_calls == {"design": 4, "solve": 3 * 3 * 5 + 3}
+    assert dev.C_ == cpu.C_
+    assert_allclose(dev.scores_, cpu.scores_)
+    # both at relative gap 1e-12: strong convexity (l2 = 0.3) bounds the distance of
+    # each to the optimum by sqrt(2 gap / l2), ~3e-5 here
+    assert_allclose(dev.coefs_paths_, cpu.coefs_paths_, atol=1e-4)
+    assert_allclose(dev.coef_, cpu.coef_, atol=1e-4)
+    assert_allclose(dev.intercept_, cpu.intercept_, atol=1e-4)
+    np.testing.assert_array_equal(dev.predict(X), cpu.predict(X))
+    with pytest.warns(ConvergenceWarning, match="FISTA iterations"):
+        Est(device="gpu", Cs=3, cv=3, tol=1e-14, max_iter=2).fit(X, y)
+
+
+def test_classifier_cv_and_path_without_cupy(monkeypatch, glm_fista_calls):
+    import sys
+
+    from sparse_estimators.linear_model import SparseLogisticRegressionCV, classifier_path
+
+    monkeypatch.setitem(sys.modules, "cupy", None)        # `import cupy` fails
+    X, y = classification_problem()
+    with pytest.raises(ImportError, match="pip install cupy-cuda12x"):
+        SparseLogisticRegressionCV(Cs=3, cv=3, device="gpu").fit(X, y)
+    with pytest.raises(ImportError, match="pip install cupy-cuda12x"):
+        classifier_path(X, y, Cs=3, device="gpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = SparseLogisticRegressionCV(Cs=3, cv=3, device="auto").fit(X, y)
+        path_auto = classifier_path(X, y, Cs=3, device="auto")
+    cpu = SparseLogisticRegressionCV(Cs=3, cv=3).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, cpu.coef_)
+    np.testing.assert_array_equal(path_auto[1], classifier_path(X, y, Cs=3)[1])
+    assert glm_fista_calls["solve"] == 0
+    with pytest.raises(ValueError, match="device"):
+        SparseLogisticRegressionCV(device="tpu").fit(X, y)
+    with pytest.raises(ValueError, match="device"):
+        classifier_path(X, y, device="tpu")
+
+
+def _classifier_cvs_on_the_device():
+    from sparse_estimators.linear_model import SparseLinearSVCCV, SparseLogisticRegressionCV
+
+    return [Est(device="gpu", cv=3, Cs=3, l1_ratio=0.5, tol=1e-8, max_iter=100_000)
+            for Est in (SparseLogisticRegressionCV, SparseLinearSVCCV)]
+
+
+@parametrize_with_checks(_classifier_cvs_on_the_device())
+def test_classifier_cv_device_path_passes_estimator_checks(estimator, check, emulated_gpu):
+    check(estimator)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
+def test_classifier_device_path_is_not_slowed_by_feature_means(emulated_gpu, loss):
+    # two features of mean 100 (scikit-learn's check_fit_idempotent data): without the
+    # implicit centring of _GLMDesign FISTA needed ~9e4 iterations here
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=100, size=(80, 2))
+    y = rng.randint(0, 2, 80)
+    ref = _classifier(loss, C=1.0, l1_ratio=0.5, tol=1e-10, max_iter=1000).fit(X - 100, y)
+    dev = _classifier(loss, C=1.0, l1_ratio=0.5, tol=1e-10, max_iter=1000,
+                      device="gpu").fit(X, y)
+    assert dev.n_iter_[0] <= 200
+    # same w as on the centred data; the intercept absorbs the shift
+    assert_allclose(dev.coef_, ref.coef_, atol=1e-5)
+    assert dev.intercept_[0] == pytest.approx(ref.intercept_[0] - 100 * ref.coef_.sum(),
+                                              abs=1e-3)

@@ -42,8 +42,19 @@ CURVATURE = {"logistic": 0.25, "squared_hinge": 2.0}
 
 
 class _GLMDesign:
-    """``A = [X, 1]`` (or ``X`` without intercept) on a backend, with the host copy
-    the certificates are computed from; shared by the binary problems of a fit."""
+    """``A = [X - 1 xbar^T, 1]`` (or ``X`` without intercept) on a backend, with the
+    host copy the certificates are computed from; shared by the binary problems of
+    a fit.
+
+    With an intercept the iterate is ``theta = (w, b')``, ``b' = b + xbar . w`` and
+    ``xbar`` the ``c``-weighted column means of ``X``: the same margins ``X w + b``,
+    but the columns of ``A`` are ``c``-orthogonal to the intercept's, so features
+    with large means (counts, TF-IDF, any unscaled positive data) do not make
+    ``A^T diag(c) A`` ill-conditioned (FISTA's iteration count grows with its
+    condition number: 9e4 iterations instead of 10 on the data of scikit-learn's
+    ``check_fit_idempotent``, two features of mean 100). ``X`` itself is never
+    centred (it stays sparse): ``xbar . w`` is one dot product per product.
+    """
 
     def __init__(self, backend, X, c, fit_intercept):
         xp = backend.xp
@@ -59,6 +70,13 @@ class _GLMDesign:
         self.c_host = np.asarray(c, dtype=np.float64)
         self.c = backend.asarray(self.c_host, self.dtype)
         self.s = xp.sqrt(self.c)
+        c_sum = float(self.c_host.sum())
+        if fit_intercept and c_sum > 0:
+            self.xbar_host = np.asarray(as_solver_input(X).T @ self.c_host,
+                                        dtype=np.float64).ravel() / c_sum
+            self.xbar = backend.asarray(self.xbar_host, self.dtype)
+        else:
+            self.xbar_host = self.xbar = None
         # penalty mask: 1 on w, 0 on b
         self.mask = xp.concatenate([xp.ones(p, dtype=self.dtype),
                                     xp.zeros(self.shape[1] - p, dtype=self.dtype)])
@@ -66,16 +84,32 @@ class _GLMDesign:
         self.eig = _power_iteration(backend, self)
 
     def margins(self, theta):
-        """``A theta = X w + b``."""
-        eta = self.X @ theta[:self.p]
-        return eta + theta[self.p] if self.fit_intercept else eta
+        """``A theta = X w + b' - xbar . w = X w + b``."""
+        w = theta[:self.p]
+        eta = self.X @ w
+        if not self.fit_intercept:
+            return eta
+        shift = theta[self.p] if self.xbar is None else theta[self.p] - self.xp.dot(
+            self.xbar, w)
+        return eta + shift
 
     def gradient(self, alpha):
-        """``A^T alpha = (X^T alpha, sum(alpha))``."""
+        """``A^T alpha = (X^T alpha - xbar sum(alpha), sum(alpha))``."""
         g = self.XT @ alpha
         if self.fit_intercept:
-            g = self.xp.concatenate([g, alpha.sum()[None]])
+            total = alpha.sum()
+            if self.xbar is not None:
+                g = g - self.xbar * total
+            g = self.xp.concatenate([g, total[None]])
         return g
+
+    def to_theta_b(self, w, b):
+        """``b'`` of ``(w, b)`` (host floats)."""
+        return b if self.xbar_host is None else b + float(self.xbar_host @ w)
+
+    def from_theta_b(self, w, b_prime):
+        """``b`` of ``(w, b')`` (host floats)."""
+        return b_prime if self.xbar_host is None else b_prime - float(self.xbar_host @ w)
 
     # the weighted products diag(sqrt c) A, for the power iteration
     def matvec(self, v):
@@ -201,7 +235,8 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
     w_start = np.zeros(p) if w0 is None else np.asarray(w0, dtype=np.float64)
     if fit_intercept:
         b_start = certify(w_start, b_null if b0 is None else float(b0))[0]
-        theta = backend.asarray(np.r_[w_start, b_start], dtype)
+        theta = backend.asarray(np.r_[w_start, design.to_theta_b(w_start, b_start)],
+                                dtype)
     else:
         theta = backend.asarray(w_start, dtype)
     # theta and its margins (kept by linearity), the momentum and the safeguard
@@ -216,7 +251,8 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
             if st.backtrack(host[-1], it, verbose):
                 continue
             w_host = host[:p]
-            b_host, gap, primal = certify(w_host, float(host[p]) if fit_intercept else 0.0)
+            b_host, gap, primal = certify(
+                w_host, design.from_theta_b(w_host, float(host[p])) if fit_intercept else 0.0)
             st.checked(it)
             if verbose:
                 print(f"[glm_fista] iteration {it}: objective {primal:.10g}, gap "

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
@@ -16,11 +16,13 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
 from .._solvers._glm import as_solver_input, csr_or_none, glm_solve
+from ..utils import check_sparse_structure, device_backend
 from ._classifiers import (
     _DTYPES,
     SparseLinearSVC,
     SparseLogisticRegression,
     _binary_problems,
+    _CheckedLinearClassifierMixin,
     _LogisticProbaMixin,
     c_min,
 )
@@ -45,23 +47,68 @@ def _c_grid(X, problems, sw, loss, l1_ratio, fit_intercept, Cs, eps):
     return grid
 
 
-def _path(X, y, c, Cs, *, loss, l1_ratio, fit_intercept, tol, max_iter, X_rows=None):
+def _path(solve, Cs, n_features):
     """One binary problem along the increasing ``Cs``, each fit warm-started from the
-    previous one. ``X`` is a float64 CSC matrix or array (converted once by the
-    caller), ``X_rows`` the same as CSR when at hand (see :func:`glm_solve`).
+    previous one: ``solve(C, w0, b0)`` returns ``(w, b, gap, n_iter, converged)``.
     Returns coefs (n_Cs, p), intercepts, n_iter, converged flags."""
-    l1, l2 = float(l1_ratio), float(1.0 - l1_ratio)
-    coefs = np.zeros((Cs.shape[0], X.shape[1]))
+    coefs = np.zeros((Cs.shape[0], n_features))
     intercepts = np.zeros(Cs.shape[0])
     n_iter = np.zeros(Cs.shape[0], dtype=np.int32)
     converged = np.ones(Cs.shape[0], dtype=bool)
     w = b = None
     for i, C in enumerate(Cs):
-        w, b, _, n_iter[i], converged[i] = glm_solve(
-            X, y, C * c, l1, l2, loss=loss, fit_intercept=fit_intercept, w0=w, b0=b,
-            tol=tol, max_iter=max_iter, X_rows=X_rows)
+        w, b, _, n_iter[i], converged[i] = solve(C, w, b)
         coefs[i], intercepts[i] = w, b
     return coefs, intercepts, n_iter, converged
+
+
+def _cpu_solver(X, y, c, *, loss, l1_ratio, fit_intercept, tol, max_iter, X_rows=None):
+    """``solve(C, w0, b0)`` of :func:`_path` by the proximal Newton solver. ``X`` is a
+    float64 CSC matrix or array (converted once by the caller), ``X_rows`` the same
+    as CSR when at hand (see :func:`glm_solve`)."""
+    l1, l2 = float(l1_ratio), float(1.0 - l1_ratio)
+
+    def solve(C, w, b):
+        return glm_solve(X, y, C * c, l1, l2, loss=loss, fit_intercept=fit_intercept,
+                         w0=w, b0=b, tol=tol, max_iter=max_iter, X_rows=X_rows)
+    return solve
+
+
+def _device_solver(backend, X, y, design, *, loss, l1_ratio, fit_intercept, tol,
+                   max_iter):
+    """``solve(C, w0, b0)`` of :func:`_path` by FISTA on ``backend``, ``design`` (``X``
+    and the loss weights ``c`` on the device, from
+    :func:`~sparse_estimators.gpu.prepare_glm_design`) shared by every ``C`` and
+    every one-vs-rest problem: the objective divided by ``C``, ``sum_i c_i loss +
+    (l1/C) ||w||_1 + (l2/C)/2 ||w||^2``, has the same minimisers and the same gap
+    relative to its all-zero objective, so ``C`` only rescales the penalty."""
+    from ..gpu import glm_fista
+
+    l1, l2 = float(l1_ratio), float(1.0 - l1_ratio)
+
+    def solve(C, w, b):
+        return glm_fista(backend, X, y, None, l1 / C, l2 / C, loss=loss,
+                         fit_intercept=fit_intercept, w0=w, b0=b, tol=tol,
+                         max_iter=max_iter, design=design)
+    return solve
+
+
+def _problem_paths(X, problems, c, grid, *, device, loss, l1_ratio, fit_intercept, tol,
+                   max_iter, n_jobs=None, X_rows=None):
+    """:func:`_path` of every one-vs-rest problem of ``X`` (CSC or array on the CPU,
+    host data on a device), one design for them all; ``device`` a backend or
+    ``None`` for the CPU (threads over the problems with ``n_jobs``)."""
+    kw = dict(loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=tol,
+              max_iter=max_iter)
+    if device is None:
+        return Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(_path)(_cpu_solver(X, yk, c, X_rows=X_rows, **kw), grid, X.shape[1])
+            for yk in problems)
+    from ..gpu import prepare_glm_design
+
+    design = prepare_glm_design(device, X, c, fit_intercept)
+    return [_path(_device_solver(device, X, yk, design, **kw), grid, X.shape[1])
+            for yk in problems]
 
 
 @validate_params(
@@ -78,12 +125,13 @@ def _path(X, y, c, Cs, *, loss, l1_ratio, fit_intercept, tol, max_iter, X_rows=N
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "n_jobs": [None, Integral],
+        "device": [StrOptions({"cpu", "gpu", "auto"})],
     },
     prefer_skip_nested_validation=True,
 )
 def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
                     fit_intercept=True, sample_weight=None, class_weight=None, tol=1e-4,
-                    max_iter=100, n_jobs=None):
+                    max_iter=100, n_jobs=None, device="cpu"):
     """Coefficients of :class:`SparseLogisticRegression` / :class:`SparseLinearSVC`
     along a grid of ``C``, with warm starts.
 
@@ -112,6 +160,12 @@ def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
         Newton iterations per fit.
     n_jobs : int, default=None
         Threads over the one-vs-rest problems.
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"``: every fit by FISTA on the GPU as in
+        :class:`SparseLogisticRegression` (``X`` moved to the device once for the
+        whole path and all the one-vs-rest problems, which then run one after the
+        other; ``max_iter`` counts FISTA iterations). ``"auto"``: the GPU when CuPy
+        and a device are there, else the CPU.
 
     Returns
     -------
@@ -137,26 +191,29 @@ def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
     >>> nnz[0], nnz[1] < nnz[-1] < 30
     (0, True)
     """
+    check_sparse_structure(X)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     _, problems, sw = _binary_problems(X, y, sample_weight, class_weight)
+    backend = device_backend(device)
     Xs = as_solver_input(X)
     grid = _c_grid(Xs, problems, sw, loss, l1_ratio, fit_intercept, Cs, eps)
-    results = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_path)(Xs, yk, sw, grid, loss=loss, l1_ratio=l1_ratio,
-                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
-                       X_rows=csr_or_none(X))
-        for yk in problems)
+    results = _problem_paths(X if backend is not None else Xs, problems, sw, grid,
+                             device=backend, loss=loss, l1_ratio=l1_ratio,
+                             fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                             n_jobs=n_jobs, X_rows=csr_or_none(X))
     if not all(r[3].all() for r in results):
+        kind = "Newton" if backend is None else "FISTA"
         warnings.warn(f"Some fits of the path did not reach tol={tol:g} in "
-                      f"max_iter={max_iter} Newton iterations.", ConvergenceWarning,
+                      f"max_iter={max_iter} {kind} iterations.", ConvergenceWarning,
                       stacklevel=2)
     return (grid, np.array([r[0] for r in results]), np.array([r[1] for r in results]),
             np.array([r[2] for r in results]))
 
 
-class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class _SparseLinearClassifierCV(_CheckedLinearClassifierMixin, SparseCoefMixin,
+                                BaseEstimator):
     """Shared fit of the cross-validated sparse linear classifiers."""
 
     _loss = None
@@ -173,11 +230,12 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
+        "device": [StrOptions({"cpu", "gpu", "auto"})],
     }
 
     def __init__(self, Cs=10, *, eps=1e-3, l1_ratio=1.0, fit_intercept=True, cv=None,
                  scoring=None, tol=1e-4, max_iter=100, class_weight=None, n_jobs=None,
-                 verbose=0):
+                 verbose=0, device="cpu"):
         self.Cs = Cs
         self.eps = eps
         self.l1_ratio = l1_ratio
@@ -189,12 +247,13 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
         self.class_weight = class_weight
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.device = device
 
     def _single(self, C):
         return _LOSS_OF[self._loss](
             C=C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept, tol=self.tol,
             max_iter=self.max_iter, class_weight=self.class_weight, n_jobs=self.n_jobs,
-            verbose=self.verbose)
+            verbose=self.verbose, device=self.device)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -210,6 +269,7 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
         -------
         self : object
         """
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         # class weights ("balanced" included) from all of y, as scikit-learn's
         # LogisticRegressionCV: every fold solves the same weighted objective
@@ -225,19 +285,27 @@ class _SparseLinearClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEsti
                 raise ValueError("A training fold holds a single class: use fewer folds "
                                  "or a stratified splitter.")
 
+        backend = device_backend(self.device)
+        kw = dict(device=backend, loss=self._loss, l1_ratio=self.l1_ratio,
+                  fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
+
         def fold_paths(train):
             # one row selection per fold, shared by its problems
+            if backend is not None:
+                return _problem_paths(X[train], [yk[train] for yk in problems],
+                                      sw[train], grid, **kw)
             if X_rows is None:
                 Xt, Xt_rows = Xs[train], None
             else:
                 Xt_rows = X_rows[train]
                 Xt = as_solver_input(Xt_rows)
-            return [_path(Xt, yk[train], sw[train], grid, loss=self._loss,
-                          l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
-                          tol=self.tol, max_iter=self.max_iter, X_rows=Xt_rows)
-                    for yk in problems]
+            return _problem_paths(Xt, [yk[train] for yk in problems], sw[train], grid,
+                                  X_rows=Xt_rows, **kw)
 
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        # threads over folds (the numba kernels release the GIL); one at a time on
+        # a device
+        results = Parallel(n_jobs=self.n_jobs if backend is None else None,
+                           prefer="threads")(
             delayed(fold_paths)(train) for train, _ in folds)
         coefs = np.array([[r[0] for r in fold] for fold in results])
         intercepts = np.array([[r[1] for r in fold] for fold in results])
@@ -300,7 +368,15 @@ _CV_DOC = """{summary}
     max_iter : int, default=100
     class_weight : dict or "balanced", default=None
     n_jobs : int, default=None
+        Threads over the folds (CPU only).
     verbose : int, default=0
+    device : {{"cpu", "gpu", "auto"}}, default="cpu"
+        ``"gpu"``: every fit of every fold by FISTA on the GPU, as in
+        :class:`{single}` (each fold's ``X`` and weights moved to the device once
+        and shared by its one-vs-rest problems and all the ``C`` values; folds run
+        one after the other; ``max_iter`` counts FISTA iterations); the final
+        refit is ``{single}(device=device)``. ``"auto"``: the GPU when CuPy and a
+        device are there, else the CPU.
 
     Attributes
     ----------
@@ -335,11 +411,12 @@ class SparseLogisticRegressionCV(_LogisticProbaMixin, _SparseLinearClassifierCV)
     _loss = "logistic"
     __doc__ = _CV_DOC.format(
         summary="L1 / elastic-net logistic regression with ``C`` chosen by "
-                "cross-validation.", name="SparseLogisticRegressionCV")
+                "cross-validation.", name="SparseLogisticRegressionCV",
+        single="SparseLogisticRegression")
 
 
 class SparseLinearSVCCV(_SparseLinearClassifierCV):
     _loss = "squared_hinge"
     __doc__ = _CV_DOC.format(
         summary="L1 / elastic-net squared-hinge linear SVM with ``C`` chosen by "
-                "cross-validation.", name="SparseLinearSVCCV")
+                "cross-validation.", name="SparseLinearSVCCV", single="SparseLinearSVC")
