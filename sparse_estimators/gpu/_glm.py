@@ -72,7 +72,7 @@ class _GLMDesign:
         self.s = xp.sqrt(self.c)
         c_sum = float(self.c_host.sum())
         if fit_intercept and c_sum > 0:
-            self.xbar_host = np.asarray(as_solver_input(X).T @ self.c_host,
+            self.xbar_host = np.asarray(self.host_X.T @ self.c_host,
                                         dtype=np.float64).ravel() / c_sum
             self.xbar = backend.asarray(self.xbar_host, self.dtype)
         else:
@@ -164,7 +164,8 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
     y : ndarray of shape (n_samples,)
         Labels in {-1, +1}.
     c : ndarray of shape (n_samples,)
-        Non-negative loss weights (``C`` times sample and class weights).
+        Non-negative loss weights (``C`` times sample and class weights); ignored
+        when ``design`` is given (its weights are used).
     l1, l2 : float
         Penalty strengths (``l1 + l2 > 0``).
     loss : {"logistic", "squared_hinge"}, default="logistic"

@@ -21,6 +21,26 @@ from ..utils import check_sparse_structure, device_backend
 _DTYPES = [np.float64, np.float32]
 
 
+#: The ``device`` entry of the classifiers' docstrings (substituted for ``<device>``).
+_DEVICE_DOC = """device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
+        CuPy (``X`` and ``X^T`` as cuSPARSE CSR; the duality gap of the CPU solver,
+        computed on the host every 10 iterations, as the stopping rule and the
+        only host sync; see :mod:`sparse_estimators.gpu`); ``max_iter`` then counts
+        FISTA iterations (raise it: thousands are typical at a tight ``tol``), the
+        binary problems run one after the other and ``n_jobs`` does not apply.
+        ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
+        otherwise; ``"gpu"`` without them raises an error saying what is missing.
+        The CV classes and :func:`classifier_path` take the same ``device``.
+
+"""
+
+
+def _with_device_doc(cls):
+    cls.__doc__ = cls.__doc__.replace("    <device>\n", "    " + _DEVICE_DOC)
+    return cls
+
+
 class _LogisticProbaMixin:
     """``predict_proba`` of the logistic one-vs-rest classifiers."""
 
@@ -192,6 +212,7 @@ class _SparseLinearClassifier(_CheckedLinearClassifierMixin, SparseCoefMixin, Ba
         return tags
 
 
+@_with_device_doc
 class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
     """Logistic regression with an L1 or elastic-net penalty, for sparse data.
 
@@ -241,17 +262,7 @@ class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
         Threads for the one-vs-rest problems (``None`` means 1, ``-1`` all cores).
     verbose : int, default=0
         Print the objective and gap at each Newton iteration.
-    device : {"cpu", "gpu", "auto"}, default="cpu"
-        ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
-        CuPy (``X`` and ``X^T`` as cuSPARSE CSR; the duality gap of the CPU solver,
-        computed on the host every 10 iterations, as the stopping rule and the
-        only host sync; see :mod:`sparse_estimators.gpu`); ``max_iter`` then counts
-        FISTA iterations (raise it: thousands are typical at a tight ``tol``), the
-        binary problems run one after the other and ``n_jobs`` does not apply.
-        ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
-        otherwise; ``"gpu"`` without them raises an error saying what is missing.
-        The CV classes and :func:`classifier_path` take the same ``device``.
-
+    <device>
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -287,6 +298,7 @@ class SparseLogisticRegression(_LogisticProbaMixin, _SparseLinearClassifier):
     _loss = "logistic"
 
 
+@_with_device_doc
 class SparseLinearSVC(_SparseLinearClassifier):
     """Linear SVM with the squared hinge loss and an L1 or elastic-net penalty.
 
@@ -332,17 +344,7 @@ class SparseLinearSVC(_SparseLinearClassifier):
         Threads for the one-vs-rest problems.
     verbose : int, default=0
         Print the objective and gap at each Newton iteration.
-    device : {"cpu", "gpu", "auto"}, default="cpu"
-        ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
-        CuPy (``X`` and ``X^T`` as cuSPARSE CSR; the duality gap of the CPU solver,
-        computed on the host every 10 iterations, as the stopping rule and the
-        only host sync; see :mod:`sparse_estimators.gpu`); ``max_iter`` then counts
-        FISTA iterations (raise it: thousands are typical at a tight ``tol``), the
-        binary problems run one after the other and ``n_jobs`` does not apply.
-        ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
-        otherwise; ``"gpu"`` without them raises an error saying what is missing.
-        The CV classes and :func:`classifier_path` take the same ``device``.
-
+    <device>
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
