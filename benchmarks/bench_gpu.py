@@ -1,33 +1,56 @@
-"""GPU path (issue 8): SpMV bandwidth and the Lasso to a duality gap, GPU vs CPU.
+"""GPU path (issue 8): SpMV bandwidth, the Lasso to a duality gap, 2:4 products.
 
-Needs CuPy and an NVIDIA GPU for the real numbers. ``--backend numpy`` runs the same
-solver code on NumPy/SciPy: a dry run of the harness and of the solver's logic,
-whose times say nothing about a GPU.
+Needs CuPy and an NVIDIA GPU for the real numbers (the 2:4 section also PyTorch).
+``--backend numpy`` runs the Lasso part's solver code on NumPy/SciPy: a dry run of
+the harness and of the solver's logic, whose times say nothing about a GPU.
 
 1. **SpMV bandwidth.** For a synthetic CSR matrix (``--nnz`` stored values, float32
-   and float64), the time of ``X @ v`` and ``X.T_csr @ u``. Bytes moved are counted
-   as ``nnz * (value + index) + (rows + 1) * index + reads of v + writes of u``, over
-   the time, as a share of the measured device-to-device copy bandwidth
-   (``cupy.copyto`` of a 1 GiB buffer).
+   and float64), the time of ``X @ v`` and ``X^T @ u`` (``X^T`` held as CSR, as the
+   solver holds it). Bytes moved are counted as ``nnz * (value + index) + (rows + 1)
+   * index + reads of v + writes of u``, over the time, as a share of the measured
+   device-to-device copy bandwidth (``cupy.copyto`` of a 1 GiB buffer, read + write).
 2. **Lasso to a relative duality gap of 1e-6** (scikit-learn's ``tol`` rule) on
-   ``make_sparse_regression`` data of the same size: ``Lasso(device="gpu")``
-   (FISTA), this library's CPU coordinate descent, and scikit-learn's ``Lasso``. The
-   harness computes each primal objective from the returned coefficients.
+   ``make_sparse_regression`` data of the same size, alpha = alpha_max / 20:
+   ``Lasso(device="gpu")`` end to end (host CSR in, ``coef_`` out: validation,
+   transfer, the transpose on the device, the Lipschitz estimate and FISTA), the
+   same split into its two phases (``prepare_design``, then ``enet_fista`` on the
+   resident design), this library's CPU coordinate descent and, up to
+   ``--sklearn-max`` stored values, scikit-learn's ``Lasso``. Each solver's primal
+   objective is computed here from its returned coefficients.
+3. **2:4 products** (``--nm-sizes``): ``X @ W.T`` with ``W`` of shape ``s x s``
+   pruned to 2:4 and ``X`` of shape ``(b, s)`` in float16, for ``b`` in
+   ``--nm-batches``: dense cuBLAS (``torch.mm``), torch's semi-structured tensor
+   (cuSPARSELt) built from the dense pruned weights, cuSPARSE CSR, and
+   ``DeviceNMSparse(method="auto")`` from the host ``NMSparse`` with the kernel it
+   chose. CUDA-event medians.
 
 Usage::
 
-    python benchmarks/bench_gpu.py [--backend cupy|numpy] [--nnz 1e7,1e8] [--quick]
+    python benchmarks/bench_gpu.py [--backend cupy|numpy] [--nnz 1e7,1e8]
+        [--sklearn-max 3e7] [--nm-sizes 1024,...,16384] [--skip-lasso] [--quick]
+        [--out FILE]
 """
 
 import argparse
 import platform
+import sys
 import time
 
 import numpy as np
+import scipy
+import sklearn
 
+import sparse_estimators
 from sparse_estimators.datasets import make_sparse_regression
-from sparse_estimators.gpu import NUMPY, cupy_backend, enet_fista
+from sparse_estimators.gpu import NUMPY, cupy_backend, enet_fista, prepare_design
 from sparse_estimators.linear_model import Lasso
+
+OUT = []
+
+
+def say(line=""):
+    print(line, flush=True)
+    OUT.append(line)
 
 
 def sync(backend):
@@ -52,82 +75,179 @@ def copy_bandwidth(backend):
     n = (1 << 30) // 8
     a = xp.ones(n, dtype=xp.float64)
     b = xp.empty_like(a)
-    t = timed(backend, lambda: xp.copyto(b, a))
+    t = timed(backend, lambda: xp.copyto(b, a), repeats=20)
     return 2 * a.nbytes / t          # read + write
 
 
-def spmv_table(backend, X, dtypes=(np.float32, np.float64)):
+def spmv_table(backend, X, peak, dtypes=(np.float32, np.float64)):
+    from sparse_estimators.gpu._backend import csr_spmv
     xp = backend.xp
-    peak = copy_bandwidth(backend)
-    print(f"\n## SpMV ({backend.name}), {X.shape[0]} x {X.shape[1]}, nnz {X.nnz:,}; copy "
-          f"bandwidth {peak / 1e9:.0f} GB/s\n")
-    print("| dtype | product | time (ms) | GB/s | share of copy bandwidth |")
-    print("|---|---|---:|---:|---:|")
+    say(f"\n### SpMV, {X.shape[0]:,} x {X.shape[1]:,}, nnz {X.nnz:,}\n")
+    say("| dtype | product | kernel | time (ms) | GB/s | share of copy bandwidth |")
+    say("|---|---|---|---:|---:|---:|")
     for dtype in dtypes:
-        Xd = backend.csr(X, dtype)
-        XTd = backend.csr(X.T.tocsr(), dtype)
-        v = xp.ones(X.shape[1], dtype=dtype)
-        u = xp.ones(X.shape[0], dtype=dtype)
+        Xd, XTd = backend.csr_pair(X, dtype)
+        rng = np.random.default_rng(0)
+        v = backend.asarray(rng.standard_normal(X.shape[1]), dtype)
+        u = backend.asarray(rng.standard_normal(X.shape[0]), dtype)
         isz, vsz = Xd.indices.dtype.itemsize, np.dtype(dtype).itemsize
-        for name, M, x, rows in (("X @ v", Xd, v, X.shape[0]), ("X^T @ u", XTd, u, X.shape[1])):
-            t = timed(backend, lambda M=M, x=x: M @ x)
-            moved = X.nnz * (vsz + isz) + (rows + 1) * isz + X.nnz * vsz + rows * vsz
-            print(f"| {np.dtype(dtype).name} | {name} | {1e3 * t:.2f} | {moved / t / 1e9:.0f} "
-                  f"| {moved / t / peak:.0%} |")
+        for name, M, x, rows, cols in (("X @ v", Xd, v, X.shape[0], X.shape[1]),
+                                       ("X^T @ u", XTd, u, X.shape[1], X.shape[0])):
+            ref = M @ x
+            own = csr_spmv(xp, M, x)
+            err = float(xp.linalg.norm(own - ref) / xp.linalg.norm(ref))
+            for kernel, fn in (("cuSPARSE (CuPy @)", lambda M=M, x=x: M @ x),
+                               (f"own CSR-vector (rel. diff {err:.0e})",
+                                lambda M=M, x=x: csr_spmv(xp, M, x))):
+                t = timed(backend, fn, repeats=20)
+                moved = X.nnz * (vsz + isz) + (rows + 1) * isz + cols * vsz + rows * vsz
+                say(f"| {np.dtype(dtype).name} | {name} | {kernel} | {1e3 * t:.3f} | "
+                    f"{moved / t / 1e9:.0f} | {moved / t / peak:.0%} |")
+        del Xd, XTd
 
 
-def lasso_table(backend, X, y, alpha, tol=1e-6):
-    print(f"\n## Lasso to a relative gap of {tol:g}, alpha={alpha:.3g}\n")
-    print("| solver | time (s) | objective | iterations / epochs | non-zeros |")
-    print("|---|---:|---:|---:|---:|")
+def lasso_table(backend, X, y, alpha, tol, sklearn_max):
+    say(f"\n### Lasso, {X.shape[0]:,} x {X.shape[1]:,}, nnz {X.nnz:,}, alpha = "
+        f"{alpha:.4g}, tol = {tol:g}\n")
+    say("| solver | time (s) | primal objective | iterations / epochs | non-zeros |")
+    say("|---|---:|---:|---:|---:|")
 
     def obj(coef, b):
         r = y - X @ coef - b
         return 0.5 * float(r @ r) / len(y) + alpha * float(np.abs(coef).sum())
-    rows = []
+
+    def row(name, secs, coef, b, its):
+        say(f"| {name} | {secs:.3f} | {obj(coef, b):.12g} | {its} | "
+            f"{np.count_nonzero(coef)} |")
+
+    kw = dict(alpha=alpha, tol=tol, max_iter=100_000)
+    if backend.name == "cupy":
+        for label in ("first call", "second call"):
+            t = time.perf_counter()
+            m = Lasso(device="gpu", **kw).fit(X, y)
+            row(f"Lasso(device='gpu').fit, {label}", time.perf_counter() - t, m.coef_,
+                m.intercept_, m.n_iter_)
     t = time.perf_counter()
-    coef, b, gap, its, conv = enet_fista(backend, X, y, alpha, tol=tol, max_iter=100_000)
-    rows.append((f"FISTA ({backend.name})", time.perf_counter() - t, obj(coef, b), its,
-                 np.count_nonzero(coef)))
+    design = prepare_design(backend, X)
+    sync(backend)
+    t_prep = time.perf_counter() - t
     t = time.perf_counter()
-    cd = Lasso(alpha=alpha, tol=tol, max_iter=100_000).fit(X, y)
-    rows.append(("ours CPU coordinate descent", time.perf_counter() - t,
-                 obj(cd.coef_, cd.intercept_), cd.n_iter_, np.count_nonzero(cd.coef_)))
-    try:
+    coef, b, gap, its, conv = enet_fista(backend, X, y, alpha, tol=tol, max_iter=100_000,
+                                         design=design)
+    t_solve = time.perf_counter() - t
+    row(f"  phase 1: prepare_design ({backend.name})", t_prep, coef, b, "")
+    row(f"  phase 2: enet_fista on the resident design ({backend.name})", t_solve, coef, b,
+        its)
+    del design
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        cd = Lasso(**kw).fit(X, y)
+        times.append(time.perf_counter() - t)
+    row("ours, CPU coordinate descent (best of 2)", min(times), cd.coef_, cd.intercept_,
+        cd.n_iter_)
+    if X.nnz <= sklearn_max:
         from sklearn.linear_model import Lasso as SkLasso
         t = time.perf_counter()
-        sk = SkLasso(alpha=alpha, tol=tol, max_iter=100_000).fit(X, y)
-        rows.append(("scikit-learn Lasso", time.perf_counter() - t,
-                     obj(sk.coef_, sk.intercept_), sk.n_iter_, np.count_nonzero(sk.coef_)))
-    except MemoryError:
-        pass
-    for name, secs, o, its, nnz in rows:
-        print(f"| {name} | {secs:.3f} | {o:.10g} | {its} | {nnz} |")
+        sk = SkLasso(**kw).fit(X, y)
+        row("scikit-learn Lasso", time.perf_counter() - t, sk.coef_, sk.intercept_,
+            sk.n_iter_)
+
+
+def nm_table(sizes, batches, repeats=20):
+    import torch
+    from torch.sparse import to_sparse_semi_structured
+
+    from sparse_estimators.gpu import DeviceNMSparse
+    from sparse_estimators.sparsity import NMSparse
+
+    def event_time(fn, reps):
+        for _ in range(3):
+            fn()
+        out = []
+        for _ in range(reps):
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            fn()
+            b.record()
+            b.synchronize()
+            out.append(a.elapsed_time(b))
+        return float(np.median(out))
+
+    say("\n### 2:4 products X @ W.T, float16, W of s x s pruned to 2:4\n")
+    say("| s | batch b | dense cuBLAS (ms) | torch semi-structured (ms) | cuSPARSE CSR (ms) "
+        "| DeviceNMSparse auto (ms), kernel | semi-structured / dense | rel. error |")
+    say("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    def one_batch(s, bsz, nm, Wd, S, C):
+        X = torch.randn(bsz, s, device="cuda", dtype=torch.float16)
+        t_dense = event_time(lambda: X @ Wd.T, repeats)
+        t_semi = event_time(lambda: torch.nn.functional.linear(X, S), repeats)
+        t_csr = event_time(lambda: (C @ X.T).T, max(3, repeats // 4))
+        dev = DeviceNMSparse(nm, "float16", batch=bsz)
+        t_ours = event_time(lambda: dev.linear(X), repeats)
+        ref = X.double() @ Wd.double().T
+        err = float(torch.linalg.norm(dev.linear(X).double() - ref) / torch.linalg.norm(ref))
+        say(f"| {s} | {bsz} | {t_dense:.3f} | {t_semi:.3f} | {t_csr:.3f} | {t_ours:.3f}, "
+            f"{dev.method_} | {t_semi / t_dense:.2f} | {err:.1e} |")
+
+    rng = np.random.default_rng(0)
+    for s in sizes:
+        nm = NMSparse.from_dense(rng.standard_normal((s, s), dtype=np.float32))
+        Wd = torch.as_tensor(nm.to_dense(), device="cuda").half()
+        S, C = to_sparse_semi_structured(Wd), Wd.to_sparse_csr()
+        for bsz in batches:
+            one_batch(s, bsz, nm, Wd, S, C)
+        del nm, Wd, S, C
+        torch.cuda.empty_cache()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backend", choices=("cupy", "numpy"), default="cupy")
-    ap.add_argument("--nnz", default="1e7")
-    ap.add_argument("--quick", action="store_true", help="1e6 stored values")
+    ap.add_argument("--nnz", default="1e7,1e8")
+    ap.add_argument("--tol", type=float, default=1e-6)
+    ap.add_argument("--sklearn-max", type=float, default=3e7)
+    ap.add_argument("--nm-sizes", default="1024,2048,4096,8192,16384")
+    ap.add_argument("--nm-batches", default="256,4096")
+    ap.add_argument("--skip-lasso", action="store_true")
+    ap.add_argument("--skip-nm", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="1e6 stored values, s <= 2048")
+    ap.add_argument("--out", help="also write the tables (markdown) here")
     args = ap.parse_args()
     backend = cupy_backend() if args.backend == "cupy" else NUMPY
-    print(f"python {platform.python_version()}, numpy {np.__version__}, backend "
-          f"{backend.name}" + (f" {backend.xp.__version__}" if backend.name == "cupy" else ""))
+    say(f"python {platform.python_version()}, numpy {np.__version__}, scipy "
+        f"{scipy.__version__}, scikit-learn {sklearn.__version__}, sparse_estimators "
+        f"{sparse_estimators.__version__}, backend {backend.name}"
+        + (f" {backend.xp.__version__}" if backend.name == "cupy" else ""))
+    say("command: python " + " ".join(sys.argv))
     if backend.name == "cupy":
         props = backend.xp.cuda.runtime.getDeviceProperties(0)
-        print(f"device: {props['name'].decode()}")
+        peak = copy_bandwidth(backend)
+        say(f"device: {props['name'].decode()}; device-to-device copy {peak / 1e9:.0f} GB/s "
+            "(read + write)")
+    # numba's kernels loaded before any timing
+    Lasso(alpha=0.1).fit(np.eye(4), np.arange(4.0))
     sizes = [1e6] if args.quick else [float(v) for v in args.nnz.split(",")]
-    for nnz in sizes:
+    for nnz in [] if args.skip_lasso else sizes:
         n = int(np.sqrt(nnz * 10))
         p = int(nnz / n * 100)
+        t = time.perf_counter()
         X, y = make_sparse_regression(n_samples=n, n_features=p, density=nnz / (n * p),
-                                         n_informative=100, random_state=0)
+                                      n_informative=100, random_state=0)
         X = X.tocsr()
+        say(f"\n(data: {time.perf_counter() - t:.1f} s to generate)")
         if backend.name == "cupy":
-            spmv_table(backend, X)
+            spmv_table(backend, X, peak)
         alpha = 0.05 * float(np.max(np.abs(X.T @ (y - y.mean())))) / n
-        lasso_table(backend, X, y, alpha)
+        lasso_table(backend, X, y, alpha, args.tol, args.sklearn_max)
+        del X, y
+    if backend.name == "cupy" and not args.skip_nm:
+        sizes = [int(s) for s in args.nm_sizes.split(",")]
+        nm_table([s for s in sizes if s <= 2048] if args.quick else sizes,
+                 [int(b) for b in args.nm_batches.split(",")])
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write("\n".join(OUT) + "\n")
 
 
 if __name__ == "__main__":

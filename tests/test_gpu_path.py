@@ -87,9 +87,20 @@ def emulated_gpu(monkeypatch):
     monkeypatch.setattr(_backend, "cupy_backend", lambda: NUMPY)
 
 
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def gpu_path(request, monkeypatch):
+    """``device="gpu"`` on the NumPy backend (CI) and, marked ``gpu``, on CuPy where
+    there is a GPU (skipped elsewhere): the backend's name."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_backend, "cupy_backend", lambda: NUMPY)
+    else:
+        _gpu_backend_or_skip()
+    return request.param
+
+
 @pytest.mark.parametrize("est", [Lasso(alpha=0.01), ElasticNet(alpha=0.02, l1_ratio=0.3),
                                  Lasso(alpha=0.01, fit_intercept=False)])
-def test_estimators_on_the_device_path(emulated_gpu, est):
+def test_estimators_on_the_device_path(gpu_path, est):
     X, y = problem()
     cpu = est.set_params(tol=1e-10, max_iter=100_000).fit(X, y)
     ref_coef, ref_b = cpu.coef_.copy(), cpu.intercept_
@@ -104,7 +115,7 @@ def test_estimators_on_the_device_path(emulated_gpu, est):
     assert est.set_params(device="auto").fit(X, y).n_iter_ == dev.n_iter_
 
 
-def test_device_warm_start_and_non_convergence(emulated_gpu):
+def test_device_warm_start_and_non_convergence(gpu_path):
     X, y = problem()
     est = Lasso(alpha=0.01, tol=1e-10, max_iter=100_000, device="gpu").fit(X, y)
     cold = est.n_iter_
@@ -142,14 +153,65 @@ def _gpu_backend_or_skip():
 def test_gpu_lasso_matches_cpu(dtype, tol):
     backend = _gpu_backend_or_skip()
     X, y = problem(dtype=dtype, n=5000, p=2000)
-    cpu = Lasso(alpha=0.005, tol=1e-10, max_iter=100_000).fit(X, y)
-    coef, b, gap, _, conv = enet_fista(backend, X, y, 0.005, tol=1e-10 if dtype ==
-                                       np.float64 else 1e-6, max_iter=100_000)
+    cpu = Lasso(alpha=0.005, tol=1e-10, max_iter=100_000).fit(X.astype(np.float64), y)
+    # float32 sums carry ~1e-7 relative error: a relative gap of 1e-7 is their floor
+    gap_tol = 1e-10 if dtype == np.float64 else 1e-6
+    coef, b, gap, _, conv = enet_fista(backend, X, y, 0.005, tol=gap_tol, max_iter=100_000)
     assert conv
     scale = np.abs(cpu.coef_).max()
     assert np.abs(coef - cpu.coef_).max() <= tol * scale
-    gpu = Lasso(alpha=0.005, tol=1e-10, max_iter=100_000, device="gpu").fit(X, y)
-    assert np.abs(gpu.coef_ - cpu.coef_).max() <= tol * scale
+    for Xf in (X, X.tocsc(), X.toarray()):
+        gpu = Lasso(alpha=0.005, tol=gap_tol, max_iter=100_000, device="gpu").fit(Xf, y)
+        assert gpu.coef_.dtype == dtype
+        assert np.abs(gpu.coef_ - cpu.coef_).max() <= tol * scale
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gpu_fused_kernels_match_numpy(dtype):
+    backend = _gpu_backend_or_skip()
+    from sparse_estimators.gpu._backend import extrapolate, fista_scalars, prox_step
+
+    rng = np.random.default_rng(5)
+    v, g, x = (rng.standard_normal(1000).astype(dtype) for _ in range(3))
+    thr = np.where(rng.random(1000) < 0.2, 0.0, 0.3).astype(dtype)
+    dev = [backend.asarray(a, dtype) for a in (v, g, x, thr)]
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    for positive in (False, True):
+        for thresh, shrink in ((0.4, 1.0), (thr, 1.0 + thr)):
+            t_dev = dev[3] if isinstance(thresh, np.ndarray) else thresh
+            s_dev = 1.0 + dev[3] if isinstance(shrink, np.ndarray) else shrink
+            ref = prox_step(NUMPY, v, g, 0.7, thresh, shrink, positive)
+            out = prox_step(backend, dev[0], dev[1], 0.7, t_dev, s_dev, positive)
+            assert out.dtype == dtype
+            assert_allclose(backend.to_host(out), ref, rtol=rtol, atol=rtol)
+    beta = np.asarray(0.6, dtype)
+    # a fused multiply-add rounds once where NumPy rounds twice: absolute tolerance
+    assert_allclose(backend.to_host(extrapolate(backend, dev[0], dev[2],
+                                                backend.asarray(beta, dtype))),
+                    extrapolate(NUMPY, v, x, beta), rtol=rtol, atol=rtol)
+    t = np.array([[1.0], [3.0], [7.0]], dtype)
+    move = np.array([[0.5], [-1.0], [-2.0]], dtype)
+    f_new = np.array([[1.0], [2.0], [3.0]], dtype)
+    bound = np.array([[2.0], [1.0], [3.0]], dtype)
+    flag = np.array([[False], [False], [True]])
+    ref = fista_scalars(NUMPY, f_new, bound, move, t, flag)
+    out = fista_scalars(backend, *(backend.xp.asarray(a) for a in (f_new, bound, move, t,
+                                                                   flag)))
+    for r, o in zip(ref, out):
+        assert_allclose(backend.to_host(o), r, rtol=rtol)
+    assert backend.to_host(out[0]).ravel().tolist() == [False, True, True]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_gpu_design_transposes_on_the_device(fmt):
+    backend = _gpu_backend_or_skip()
+    X, _ = problem(fmt)
+    X_dev, XT_dev = backend.csr_pair(X, np.float64)
+    assert_allclose(backend.to_host(X_dev.toarray()), X.toarray())
+    assert_allclose(backend.to_host(XT_dev.toarray()), X.T.toarray())
+    assert X_dev.format == XT_dev.format == "csr"
 
 
 @parametrize_with_checks([Lasso(device="gpu", tol=1e-12, max_iter=200_000),
@@ -178,7 +240,7 @@ def test_fista_least_squares_and_final_gap_is_that_of_the_returned_coef():
 
 
 def test_fista_recovers_from_a_short_lipschitz_estimate():
-    # the top right singular vector is orthogonal to the power iteration's start, so
+    # the top right singular vector is orthogonal to the Lanczos start vector, so
     # the estimate settles on the second eigenvalue; the decrease check must catch it
     rng = np.random.default_rng(3)
     n, p = 300, 60
@@ -197,7 +259,7 @@ def test_fista_recovers_from_a_short_lipschitz_estimate():
 
 @pytest.mark.parametrize("sparse_X", [False, True])
 @pytest.mark.parametrize("positive", [False, True])
-def test_batched_lasso_codes_match_coordinate_descent(sparse_X, positive, emulated_gpu):
+def test_batched_lasso_codes_match_coordinate_descent(sparse_X, positive, gpu_path):
     from sparse_estimators.decomposition import sparse_encode
     from sparse_estimators.gpu._coding import lasso_codes_fista
 
@@ -299,7 +361,7 @@ def tight_fit_coding(monkeypatch):
 @pytest.mark.parametrize("sparse_X", [False, True])
 @pytest.mark.parametrize("positive, split_sign", [(False, False), (True, False),
                                                   (False, True)])
-def test_sparse_coder_on_the_device_path(emulated_gpu, device_calls, sparse_X, positive,
+def test_sparse_coder_on_the_device_path(gpu_path, device_calls, sparse_X, positive,
                                          split_sign):
     from sparse_estimators.decomposition import SparseCoder
 
@@ -310,7 +372,7 @@ def test_sparse_coder_on_the_device_path(emulated_gpu, device_calls, sparse_X, p
     cpu = SparseCoder(D, **params).transform(X)
     assert device_calls == []
     dev = SparseCoder(D, device="gpu", **params).fit(X).transform(X)
-    assert device_calls == ["numpy"]
+    assert device_calls == [gpu_path]
     assert dev.shape == cpu.shape == (X.shape[0], D.shape[0] * (2 if split_sign else 1))
     assert_allclose(dev, cpu, atol=1e-6)
     if not split_sign:
@@ -324,7 +386,7 @@ def test_sparse_coder_on_the_device_path(emulated_gpu, device_calls, sparse_X, p
 
 
 @pytest.mark.parametrize("sparse_X", [False, True])
-def test_dictionary_learning_on_the_device_path(emulated_gpu, device_calls,
+def test_dictionary_learning_on_the_device_path(gpu_path, device_calls,
                                                 tight_fit_coding, sparse_X):
     from sparse_estimators.decomposition import DictionaryLearning
 
@@ -335,7 +397,7 @@ def test_dictionary_learning_on_the_device_path(emulated_gpu, device_calls,
     cpu = DictionaryLearning(**params).fit(X)
     assert device_calls == []
     dev = DictionaryLearning(device="gpu", **params).fit(X)
-    assert device_calls == ["numpy"] * 5                  # every alternation's coding
+    assert device_calls == [gpu_path] * 5                  # every alternation's coding
     assert dev.n_iter_ == cpu.n_iter_ == 5
     assert_allclose(dev.components_, cpu.components_, atol=1e-6)
     assert_allclose(dev.error_, cpu.error_, rtol=1e-9)
@@ -347,7 +409,7 @@ def test_dictionary_learning_on_the_device_path(emulated_gpu, device_calls,
 
 
 @pytest.mark.parametrize("sparse_X", [False, True])
-def test_minibatch_dictionary_learning_on_the_device_path(emulated_gpu, device_calls,
+def test_minibatch_dictionary_learning_on_the_device_path(gpu_path, device_calls,
                                                           tight_fit_coding, sparse_X):
     from sparse_estimators.decomposition import MiniBatchDictionaryLearning
 
@@ -357,7 +419,7 @@ def test_minibatch_dictionary_learning_on_the_device_path(emulated_gpu, device_c
                   max_no_improvement=None, transform_max_iter=100_000, random_state=0)
     cpu = MiniBatchDictionaryLearning(**params).fit(X)
     dev = MiniBatchDictionaryLearning(device="gpu", **params).fit(X)
-    assert device_calls == ["numpy"] * 8 and dev.n_steps_ == cpu.n_steps_ == 8
+    assert device_calls == [gpu_path] * 8 and dev.n_steps_ == cpu.n_steps_ == 8
     assert_allclose(dev.components_, cpu.components_, atol=1e-6)
     assert_allclose(dev.objective_, cpu.objective_, rtol=1e-9)
     cpu.partial_fit(X[:30])
@@ -366,7 +428,7 @@ def test_minibatch_dictionary_learning_on_the_device_path(emulated_gpu, device_c
     assert_allclose(dev.components_, cpu.components_, atol=1e-6)
 
 
-def test_coders_refuse_other_algorithms_on_the_gpu(emulated_gpu, device_calls):
+def test_coders_refuse_other_algorithms_on_the_gpu(gpu_path, device_calls):
     from sparse_estimators.decomposition import (
         DictionaryLearning,
         MiniBatchDictionaryLearning,
@@ -387,7 +449,7 @@ def test_coders_refuse_other_algorithms_on_the_gpu(emulated_gpu, device_calls):
     # "auto" runs the lasso coding on the device and the others on the CPU
     dl = DictionaryLearning(n_components=4, fit_algorithm="cd", max_iter=2,
                             random_state=0, device="auto").fit(X)
-    assert device_calls == ["numpy"] * 2
+    assert device_calls == [gpu_path] * 2
     dl.transform(X)                                        # omp, on the CPU
     assert len(device_calls) == 2
     for est in (SparseCoder(D, device="tpu"), DictionaryLearning(device="tpu"),
@@ -488,7 +550,7 @@ def fista_calls(monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["csr", "dense"])
 @pytest.mark.parametrize("l1_ratio", [1.0, [0.5, 1.0]])
-def test_cv_estimators_on_the_device_path(emulated_gpu, fista_calls, fmt, l1_ratio):
+def test_cv_estimators_on_the_device_path(gpu_path, fista_calls, fmt, l1_ratio):
     from sparse_estimators.linear_model import ElasticNetCV, LassoCV
 
     X, y = problem(fmt, n=150, p=40)
@@ -515,7 +577,7 @@ def test_cv_estimators_on_the_device_path(emulated_gpu, fista_calls, fmt, l1_rat
     assert dev.dual_gap_ >= -1e-12 and dev.n_iter_ > 0
 
 
-def test_cv_warm_start_saves_iterations(emulated_gpu, monkeypatch):
+def test_cv_warm_start_saves_iterations(gpu_path, monkeypatch):
     from sparse_estimators import gpu
     from sparse_estimators.linear_model import LassoCV
 
@@ -592,7 +654,7 @@ def _binary_objective(X, y, sw, clf, loss):
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
-def test_classifiers_on_the_device_path(emulated_gpu, fmt, loss, fit_intercept, l1_ratio):
+def test_classifiers_on_the_device_path(gpu_path, fmt, loss, fit_intercept, l1_ratio):
     X, y = classification_problem(fmt)
     sw = np.random.default_rng(1).uniform(0.3, 2.0, size=y.shape)
     params = dict(C=2.0, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-12,
@@ -620,7 +682,7 @@ def test_classifiers_on_the_device_path(emulated_gpu, fmt, loss, fit_intercept, 
 
 
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
-def test_classifier_device_float32_multiclass_and_warm_start(emulated_gpu, loss):
+def test_classifier_device_float32_multiclass_and_warm_start(gpu_path, loss):
     X, y = classification_problem(n_classes=3, seed=2)
     params = dict(C=1.0, tol=1e-12, max_iter=100_000)
     cpu = _classifier(loss, **params).fit(X, y)
@@ -720,7 +782,7 @@ def glm_fista_calls(monkeypatch):
 @pytest.mark.parametrize("fmt", ["csr", "csc", "dense"])
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_classifier_path_on_the_device(emulated_gpu, glm_fista_calls, fmt, loss,
+def test_classifier_path_on_the_device(gpu_path, glm_fista_calls, fmt, loss,
                                        n_classes):
     from sparse_estimators.linear_model import classifier_path
 
@@ -743,7 +805,7 @@ def test_classifier_path_on_the_device(emulated_gpu, glm_fista_calls, fmt, loss,
 
 
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
-def test_classifier_cv_on_the_device(emulated_gpu, glm_fista_calls, loss):
+def test_classifier_cv_on_the_device(gpu_path, glm_fista_calls, loss):
     from sparse_estimators.linear_model import SparseLinearSVCCV, SparseLogisticRegressionCV
 
     Est = SparseLogisticRegressionCV if loss == "logistic" else SparseLinearSVCCV
@@ -803,7 +865,7 @@ def test_classifier_cv_device_path_passes_estimator_checks(estimator, check, emu
 
 
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
-def test_classifier_device_path_is_not_slowed_by_feature_means(emulated_gpu, loss):
+def test_classifier_device_path_is_not_slowed_by_feature_means(gpu_path, loss):
     # two features of mean 100 (scikit-learn's check_fit_idempotent data): without the
     # implicit centring of _GLMDesign FISTA needed ~9e4 iterations here
     rng = np.random.RandomState(0)
@@ -817,3 +879,41 @@ def test_classifier_device_path_is_not_slowed_by_feature_means(emulated_gpu, los
     assert_allclose(dev.coef_, ref.coef_, atol=1e-5)
     assert dev.intercept_[0] == pytest.approx(ref.intercept_[0] - 100 * ref.coef_.sum(),
                                               abs=1e-3)
+
+
+def test_spmv_group_follows_the_mean_row_length():
+    from sparse_estimators.gpu._backend import spmv_group
+
+    assert [spmv_group(100, 100 * k) for k in (0, 1, 2, 3, 5, 12, 40, 3000)] == \
+        [1, 1, 2, 2, 4, 8, 32, 32]
+    assert spmv_group(0, 0) == 1
+    # the NumPy backend's spmv is the plain product
+    X, _ = problem()
+    v = np.arange(X.shape[1], dtype=np.float64)
+    assert_allclose(NUMPY.spmv(X, v), X @ v)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mean_row", [0.5, 3, 12, 40, 300, 3000])
+def test_gpu_csr_kernel_matches_the_host(dtype, mean_row):
+    backend = _gpu_backend_or_skip()
+    from sparse_estimators.gpu._backend import csr_spmv
+
+    rng = np.random.default_rng(7)
+    n, p = 700, 6000
+    X = sp.random(n, p, density=mean_row / p, format="csr", random_state=7,
+                  data_rvs=rng.standard_normal).astype(dtype)
+    X = sp.vstack([X, sp.csr_matrix((5, p), dtype=dtype)]).tocsr()    # empty rows
+    v = rng.standard_normal(p).astype(dtype)
+    Xd, XTd = backend.csr_pair(X, dtype)
+    ref = X.astype(np.float64) @ v.astype(np.float64)
+    out = backend.to_host(csr_spmv(backend.xp, Xd, backend.asarray(v, dtype)))
+    assert out.dtype == dtype and out.shape == (n + 5,)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.abs(out - ref).max() <= tol * max(1.0, np.abs(ref).max())
+    assert not out[-5:].any()
+    u = rng.standard_normal(n + 5).astype(dtype)
+    outT = backend.to_host(backend.spmv(XTd, backend.asarray(u, dtype)))
+    refT = X.T.astype(np.float64) @ u.astype(np.float64)
+    assert np.abs(outT - refT).max() <= tol * max(1.0, np.abs(refT).max())

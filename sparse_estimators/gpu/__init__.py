@@ -11,11 +11,16 @@ estimator is asked for ``device="gpu"`` (or ``"auto"``).
 - :func:`glm_fista`: the L1 / elastic-net logistic and squared-hinge classifiers by
   FISTA with adaptive restart, certified by the CPU solver's duality gap, used by
   ``SparseLogisticRegression(device="gpu")`` and ``SparseLinearSVC(device="gpu")``.
+- :class:`DeviceNMSparse`: an :class:`~sparse_estimators.sparsity.NMSparse` weight
+  on the device (through PyTorch), multiplied by cuSPARSELt's 2:4 kernels, cuBLAS or
+  cuSPARSE, whichever a one-time measurement found fastest.
 """
 
 from ._backend import NUMPY, Backend, cupy_backend, resolve_device
 from ._fista import enet_fista, prepare_design
 from ._glm import glm_fista, prepare_glm_design
+from ._nm import DeviceNMSparse, pick_fastest
 
-__all__ = ["NUMPY", "Backend", "cupy_backend", "enet_fista", "glm_fista",
-           "prepare_design", "prepare_glm_design", "resolve_device"]
+__all__ = ["NUMPY", "Backend", "DeviceNMSparse", "cupy_backend", "enet_fista",
+           "glm_fista", "pick_fastest", "prepare_design", "prepare_glm_design",
+           "resolve_device"]

@@ -16,6 +16,8 @@ residual scaled into the dual ball: ``theta = r * min(1, alpha / ||D r||_inf)``,
 import numpy as np
 import scipy.sparse as sp
 
+from ._backend import extrapolate, fista_scalars, prox_step
+
 __all__ = ["lasso_codes_fista"]
 
 
@@ -98,6 +100,7 @@ def lasso_codes_fista(backend, X, dictionary, alpha, *, positive=False, init=Non
     target = tol * xnorm2
     V = C
     t = xp.ones((n, 1))
+    no_flag = xp.zeros((n, 1), dtype=bool)
     converged = False
     it = 0
     while True:
@@ -109,16 +112,12 @@ def lasso_codes_fista(backend, X, dictionary, alpha, *, positive=False, init=Non
                 break
             if it >= max_iter or L == 0.0:
                 break
-        U = V - (V @ G - Q) / L
-        if positive:
-            C_new = xp.maximum(U - alpha / L, 0.0)
-        else:
-            C_new = xp.sign(U) * xp.maximum(xp.abs(U) - alpha / L, 0.0)
-        # per-row adaptive restart
-        restart = ((V - C_new) * (C_new - C)).sum(axis=1, keepdims=True) > 0.0
-        t_next = xp.where(restart, 1.0, 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t)))
-        beta = xp.where(restart, 0.0, (t - 1.0) / t_next)
-        V = C_new + beta * (C_new - C)
+        C_new = prox_step(backend, V, V @ G - Q, 1.0 / L, alpha / L, positive=positive)
+        # per-row adaptive restart (no decrease test: L is the Gram's exact top
+        # eigenvalue)
+        move = ((V - C_new) * (C_new - C)).sum(axis=1, keepdims=True)
+        _, beta, t_next = fista_scalars(backend, move, move, move, t, no_flag)
+        V = extrapolate(backend, C_new, C, beta)
         C, t = C_new, t_next
         it += 1
     return backend.to_host(C), it, converged

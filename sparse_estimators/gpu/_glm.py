@@ -17,7 +17,7 @@ shrinkage on ``w`` (the identity on ``b``). Each iteration costs one product wit
 
 The step is ``1/L`` with ``L = kappa lambda_max(A^T diag(c) A)``, ``kappa`` the
 largest second derivative of the loss (1/4 logistic, 2 squared hinge), the
-eigenvalue from the power iteration of :mod:`._fista` with its margin; the
+eigenvalue from the Lanczos estimate of :mod:`._fista` with its margin; the
 sufficient-decrease test of :mod:`._fista` catches a short estimate (``L`` doubles
 and the solver resumes from the last checked iterate).
 
@@ -33,7 +33,8 @@ so it holds for the returned ``(w, b)`` whatever the device precision.
 import numpy as np
 
 from .._solvers._glm import as_solver_input, glm_gap, optimal_intercept
-from ._fista import FistaIterates, _power_iteration, device_matrices, soft_threshold
+from ._backend import prox_step
+from ._fista import FistaIterates, _top_eigenvalue, device_matrices
 
 __all__ = ["glm_fista", "prepare_glm_design"]
 
@@ -80,13 +81,13 @@ class _GLMDesign:
         # penalty mask: 1 on w, 0 on b
         self.mask = xp.concatenate([xp.ones(p, dtype=self.dtype),
                                     xp.zeros(self.shape[1] - p, dtype=self.dtype)])
-        # lambda_max(A^T diag(c) A) (with the power iteration's margin)
-        self.eig = _power_iteration(backend, self)
+        # lambda_max(A^T diag(c) A) (with the Lanczos estimate's margin)
+        self.eig = _top_eigenvalue(backend, self)
 
     def margins(self, theta):
         """``A theta = X w + b' - xbar . w = X w + b``."""
         w = theta[:self.p]
-        eta = self.X @ w
+        eta = self.backend.spmv(self.X, w)
         if not self.fit_intercept:
             return eta
         shift = theta[self.p] if self.xbar is None else theta[self.p] - self.xp.dot(
@@ -95,7 +96,7 @@ class _GLMDesign:
 
     def gradient(self, alpha):
         """``A^T alpha = (X^T alpha - xbar sum(alpha), sum(alpha))``."""
-        g = self.XT @ alpha
+        g = self.backend.spmv(self.XT, alpha)
         if self.fit_intercept:
             total = alpha.sum()
             if self.xbar is not None:
@@ -111,7 +112,7 @@ class _GLMDesign:
         """``b`` of ``(w, b')`` (host floats)."""
         return b_prime if self.xbar_host is None else b_prime - float(self.xbar_host @ w)
 
-    # the weighted products diag(sqrt c) A, for the power iteration
+    # the weighted products diag(sqrt c) A, for the Lanczos estimate
     def matvec(self, v):
         return self.s * self.margins(v)
 
@@ -241,7 +242,7 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
     else:
         theta = backend.asarray(w_start, dtype)
     # theta and its margins (kept by linearity), the momentum and the safeguard
-    st = FistaIterates(xp, theta, design.margins(theta), CURVATURE[loss] * design.eig,
+    st = FistaIterates(backend, theta, design.margins(theta), CURVATURE[loss] * design.eig,
                        dtype, "glm_fista")
     w_host, b_host, gap = w_start, 0.0, np.inf
     converged = False
@@ -267,8 +268,8 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
         v, L = st.v, st.L
         f_v, alpha_v = _loss_and_alpha(xp, st.z_v, yd, cd, loss)
         g_v = design.gradient(alpha_v)
-        theta_new = soft_threshold(xp, v - g_v / L, (l1 / L) * design.mask) \
-            / (1.0 + (l2 / L) * design.mask)
+        theta_new = prox_step(backend, v, g_v, 1.0 / L, (l1 / L) * design.mask,
+                              1.0 + (l2 / L) * design.mask)
         eta_new = design.margins(theta_new)
         # sufficient decrease of the loss (read at the next check); momentum
         st.advance(theta_new, eta_new, _loss_value(xp, eta_new, yd, cd, loss), f_v, g_v)
