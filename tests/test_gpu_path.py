@@ -125,10 +125,15 @@ def test_device_warm_start_and_non_convergence(gpu_path):
         Lasso(alpha=1e-4, tol=1e-14, max_iter=3, device="gpu").fit(X, y)
 
 
-def test_device_switch_without_cupy(monkeypatch):
-    def no_cupy():
+@pytest.fixture
+def no_cupy(monkeypatch):
+    """``device="gpu"`` as on a machine without CuPy."""
+    def missing():
         raise ImportError("device='gpu' needs CuPy: install CuPy")
-    monkeypatch.setattr(_backend, "cupy_backend", no_cupy)
+    monkeypatch.setattr(_backend, "cupy_backend", missing)
+
+
+def test_device_switch_without_cupy(no_cupy):
     X, y = problem()
     with pytest.raises(ImportError, match="CuPy"):
         Lasso(device="gpu").fit(X, y)
@@ -917,3 +922,43 @@ def test_gpu_csr_kernel_matches_the_host(dtype, mean_row):
     outT = backend.to_host(backend.spmv(XTd, backend.asarray(u, dtype)))
     refT = X.T.astype(np.float64) @ u.astype(np.float64)
     assert np.abs(outT - refT).max() <= tol * max(1.0, np.abs(refT).max())
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "dense"])
+def test_enet_path_on_the_device(gpu_path, fista_calls, fmt):
+    from sparse_estimators.linear_model import enet_path, lasso_path
+
+    X, y = problem(fmt)
+    kw = dict(l1_ratio=0.7, alphas=8, eps=1e-2, fit_intercept=True, tol=1e-12,
+              max_iter=100_000, return_n_iter=True, return_intercept=True)
+    alphas, coefs, gaps, _, icpts = enet_path(X, y, **kw)
+    alphas_d, coefs_d, gaps_d, its_d, icpts_d = enet_path(X, y, device="gpu", **kw)
+    assert_allclose(alphas_d, alphas)
+    assert coefs_d.shape == coefs.shape == (X.shape[1], 8)
+    assert_allclose(coefs_d, coefs, atol=1e-6)
+    assert_allclose(icpts_d, icpts, atol=1e-6)
+    assert np.all(gaps_d >= -1e-12) and len(its_d) == 8
+    # one FISTA fit per alpha, each after the first warm-started from the last
+    assert len(fista_calls) == 8 and fista_calls[0] is None
+    assert all(w is not None for w in fista_calls[1:])
+    assert_allclose(fista_calls[3], coefs_d[:, 2])
+    Y = np.c_[y, -y]                                        # one problem per column
+    path = dict(alphas=[0.1, 0.01], tol=1e-12, max_iter=100_000)
+    _, multi_d, _ = lasso_path(X, Y, device="gpu", **path)
+    _, multi, _ = lasso_path(X, Y, **path)
+    assert multi_d.shape == (2, X.shape[1], 2)
+    assert_allclose(multi_d, multi, atol=1e-6)
+    with pytest.warns(ConvergenceWarning):
+        enet_path(X, y, alphas=[1e-4], device="gpu", tol=1e-14, max_iter=2)
+
+
+def test_enet_path_device_switch(no_cupy):
+    from sparse_estimators.linear_model import enet_path, lasso_path
+
+    X, y = problem()
+    with pytest.raises(ImportError, match="CuPy"):
+        lasso_path(X, y, device="gpu")
+    with pytest.raises(ValueError, match="device"):
+        enet_path(X, y, device="tpu")
+    _, auto, _ = lasso_path(X, y, alphas=5, device="auto")
+    assert_allclose(auto, lasso_path(X, y, alphas=5)[1])

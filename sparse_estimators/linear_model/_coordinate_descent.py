@@ -382,7 +382,7 @@ class Lasso(ElasticNet):
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
               fit_intercept=False, sample_weight=None, tol=1e-4, max_iter=1000,
               positive=False, selection="cyclic", random_state=None, verbose=False,
-              return_n_iter=False, return_intercept=False):
+              return_n_iter=False, return_intercept=False, device="cpu"):
     """Compute the elastic-net path with warm-started coordinate descent.
 
     For a 1-D ``y`` the objective at each ``alpha`` is::
@@ -425,6 +425,15 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
         Also return the number of epochs of each fit.
     return_intercept : bool, default=False
         Also return the intercepts (zeros when ``fit_intercept=False``).
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        ``"gpu"`` solves the path by FISTA on an NVIDIA GPU through CuPy
+        (:mod:`sparse_estimators.gpu`): ``X`` goes to the device once, and each alpha
+        is warm-started from the previous one's coefficients. ``max_iter`` and the
+        returned ``n_iters`` then count FISTA iterations, and ``selection`` /
+        ``random_state`` do not apply. The automatic grid is still computed on the
+        host. ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
+        otherwise; ``"gpu"`` without CuPy raises ``ImportError`` with the install
+        hint.
 
     Returns
     -------
@@ -456,6 +465,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
     if not float(tol) >= 0:
         raise ValueError(f"tol must be non-negative, got {tol!r}.")
+    backend = device_backend(device)
     check_sparse_structure(X)
     X = check_array(X, accept_sparse=["csc", "csr"], dtype=_DTYPES)
     y = check_array(y, dtype=X.dtype, ensure_2d=False)
@@ -485,14 +495,23 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
     else:
         grid = alphas
     results = []
-    for yc, y_offset in targets:
-        coefs, gaps, its, conv = enet_path_solve(
-            design, yc, grid, l1_ratio, coef_init=coef_init, positive=positive,
-            tol=tol, max_iter=max_iter, shuffle=shuffle, seed=seed, verbose=verbose,
-        )
+    if backend is not None:
+        from ..gpu import prepare_design
+        device_design = prepare_design(backend, X, sw, fit_intercept)   # once
+    for k, (yc, y_offset) in enumerate(targets):
+        if backend is None:
+            coefs, gaps, its, conv = enet_path_solve(
+                design, yc, grid, l1_ratio, coef_init=coef_init, positive=positive,
+                tol=tol, max_iter=max_iter, shuffle=shuffle, seed=seed,
+                verbose=verbose)
+            icpt = np.array([design.intercept(coefs[:, i], y_offset)
+                             for i in range(coefs.shape[1])])
+        else:
+            coefs, icpt, gaps, its, conv = _device_path(
+                backend, device_design, X, Y[:, k], grid, l1_ratio, coef_init,
+                sample_weight=sw, fit_intercept=fit_intercept, positive=positive,
+                tol=tol, max_iter=max_iter, verbose=verbose)
         _warn_not_converged(gaps, conv, gap_tolerance(yc, tol, design.W), max_iter)
-        icpt = np.array([design.intercept(coefs[:, i], y_offset)
-                         for i in range(coefs.shape[1])])
         results.append((grid, coefs, gaps, its, icpt))
     if y.ndim == 1:
         _, coefs, gaps, its, icpt = results[0]
@@ -507,6 +526,26 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
     if return_intercept:
         out += (icpt,)
     return out
+
+
+def _device_path(backend, design, X, y, alphas, l1_ratio, w0=None, **kwargs):
+    """The path on ``backend``: :func:`sparse_estimators.gpu.enet_fista` at each
+    alpha in the given order, warm-started from the previous coefficients, on the
+    device ``design`` of ``X``. Returns ``(coefs of shape (n_features, n_alphas),
+    intercepts, gaps, n_iters, converged)``, each along the alphas."""
+    from .. import gpu
+
+    n_alphas = len(alphas)
+    coefs = np.empty((X.shape[1], n_alphas), dtype=X.dtype)
+    icpts, gaps = np.empty(n_alphas), np.empty(n_alphas)
+    conv = np.empty(n_alphas, dtype=bool)
+    its = []
+    for j, alpha in enumerate(alphas):
+        w0, icpts[j], gaps[j], n_iter, conv[j] = gpu.enet_fista(
+            backend, X, y, alpha, l1_ratio, w0=w0, design=design, **kwargs)
+        coefs[:, j] = w0
+        its.append(n_iter)
+    return coefs, icpts, gaps, its, conv
 
 
 def lasso_path(X, y, *, eps=1e-3, alphas=100, **params):

@@ -23,6 +23,7 @@ from ._coordinate_descent import (
     _DTYPES,
     ElasticNet,
     _check_finite_model,
+    _device_path,
     _seed,
     _SparseLinearRegressorMixin,
     _warn_not_converged,
@@ -50,7 +51,7 @@ def _fold_mse_device(backend, X, y, sw, train, test, fit_intercept, grids, l1_ra
                      path_kw):
     """:func:`_fold_mse` on ``backend``: every path by FISTA, each alpha warm-started
     from the previous one's coefficients, the fold's design moved once."""
-    from ..gpu import enet_fista, prepare_design
+    from ..gpu import prepare_design
 
     sw_tr = None if sw is None else sw[train]
     X_tr, y_tr = X[train], y[train]
@@ -59,13 +60,11 @@ def _fold_mse_device(backend, X, y, sw, train, test, fit_intercept, grids, l1_ra
     w_te = None if sw is None else sw[test]
     out = np.empty((len(l1_ratios), grids.shape[1]))
     for i, l1_ratio in enumerate(l1_ratios):
-        coef = None
-        for j, alpha in enumerate(grids[i]):
-            coef, icpt, _, _, _ = enet_fista(
-                backend, X_tr, y_tr, alpha, l1_ratio, sample_weight=sw_tr,
-                fit_intercept=fit_intercept, w0=coef, design=design, **path_kw)
-            pred = np.asarray(X_te @ coef, dtype=np.float64) + icpt
-            out[i, j] = np.average((pred - y_te) ** 2, weights=w_te)
+        coefs, icpts, _, _, _ = _device_path(
+            backend, design, X_tr, y_tr, grids[i], l1_ratio, sample_weight=sw_tr,
+            fit_intercept=fit_intercept, **path_kw)
+        pred = np.asarray(X_te @ coefs, dtype=np.float64) + icpts
+        out[i] = np.average((pred - y_te[:, None]) ** 2, axis=0, weights=w_te)
     return out
 
 
