@@ -948,7 +948,7 @@ def test_enet_path_on_the_device(gpu_path, fista_calls, fmt):
     _, multi, _ = lasso_path(X, Y, **path)
     assert multi_d.shape == (2, X.shape[1], 2)
     assert_allclose(multi_d, multi, atol=1e-6)
-    with pytest.warns(ConvergenceWarning):
+    with pytest.warns(ConvergenceWarning, match="after 2 FISTA iterations"):
         enet_path(X, y, alphas=[1e-4], device="gpu", tol=1e-14, max_iter=2)
 
 

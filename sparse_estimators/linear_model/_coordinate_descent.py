@@ -24,19 +24,19 @@ from ..utils import (
 _DTYPES = [np.float64, np.float32]
 
 
-def _convergence_message(gap, tol, max_iter):
+def _convergence_message(gap, tol, max_iter, unit="epochs"):
     return (
         f"Objective did not converge: duality gap {gap:.3e} is above the tolerance "
-        f"{tol:.3e} after {max_iter} epochs. Increase max_iter, raise tol, scale the "
+        f"{tol:.3e} after {max_iter} {unit}. Increase max_iter, raise tol, scale the "
         "features (e.g. with StandardScaler(with_mean=False) on sparse data) or use a "
         "larger alpha."
     )
 
 
-def _warn_not_converged(gaps, converged, tol_abs, max_iter, stacklevel=3):
+def _warn_not_converged(gaps, converged, tol_abs, max_iter, stacklevel=3, unit="epochs"):
     if not np.all(converged):
         worst = int(np.argmax(np.where(converged, -np.inf, gaps)))
-        warnings.warn(_convergence_message(gaps[worst], tol_abs, max_iter),
+        warnings.warn(_convergence_message(gaps[worst], tol_abs, max_iter, unit),
                       ConvergenceWarning, stacklevel=stacklevel)
 
 
@@ -511,7 +511,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
                 backend, device_design, X, Y[:, k], grid, l1_ratio, coef_init,
                 sample_weight=sw, fit_intercept=fit_intercept, positive=positive,
                 tol=tol, max_iter=max_iter, verbose=verbose)
-        _warn_not_converged(gaps, conv, gap_tolerance(yc, tol, design.W), max_iter)
+        _warn_not_converged(gaps, conv, gap_tolerance(yc, tol, design.W), max_iter,
+                            unit="epochs" if backend is None else "FISTA iterations")
         results.append((grid, coefs, gaps, its, icpt))
     if y.ndim == 1:
         _, coefs, gaps, its, icpt = results[0]
