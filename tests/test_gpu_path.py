@@ -175,7 +175,12 @@ def test_gpu_lasso_matches_cpu(dtype, tol):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gpu_fused_kernels_match_numpy(dtype):
     backend = _gpu_backend_or_skip()
-    from sparse_estimators.gpu._backend import extrapolate, fista_scalars, prox_step
+    from sparse_estimators.gpu._backend import (
+        extrapolate,
+        fista_scalars,
+        momentum,
+        prox_step,
+    )
 
     rng = np.random.default_rng(5)
     v, g, x = (rng.standard_normal(1000).astype(dtype) for _ in range(3))
@@ -204,6 +209,9 @@ def test_gpu_fused_kernels_match_numpy(dtype):
     out = fista_scalars(backend, *(backend.xp.asarray(a) for a in (f_new, bound, move, t,
                                                                    flag)))
     for r, o in zip(ref, out):
+        assert_allclose(backend.to_host(o), r, rtol=rtol)
+    for r, o in zip(momentum(NUMPY, move, t),
+                    momentum(backend, backend.xp.asarray(move), backend.xp.asarray(t))):
         assert_allclose(backend.to_host(o), r, rtol=rtol)
     assert backend.to_host(out[0]).ravel().tolist() == [False, True, True]
 

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["Backend", "NUMPY", "csr_spmv", "cupy_backend", "extrapolate",
-           "fista_scalars", "prox_step", "resolve_device", "spmv_group"]
+           "fista_scalars", "momentum", "prox_step", "resolve_device", "spmv_group"]
 
 INSTALL_HINT = ("install CuPy for your CUDA version, e.g. `pip install cupy-cuda12x` "
                 "(or `pip install sparse_estimators[gpu]`)")
@@ -193,21 +193,31 @@ def extrapolate(backend, x_new, x, beta):
     return _cupy_kernels()["extrapolate"](x_new, x, beta.astype(x_new.dtype))
 
 
-def fista_scalars(backend, f_new, bound, move, t, violated):
-    """The scalar logic of one FISTA step, on the device: ``(violated, beta,
-    t_next)``.
+_MOMENTUM = ("if (move > 0) { t_next = 1; beta = 0; }"
+             "else { t_next = 0.5 * (1 + sqrt(1 + 4 * t * t)); beta = (t - 1) / t_next; }")
 
-    ``violated`` accumulates ``f_new > bound`` (the sufficient-decrease test, its
-    slack inside ``bound``); the momentum restarts (``t_next = 1``, ``beta = 0``) when
-    ``move = (v - x_new) . (x_new - x) > 0`` (O'Donoghue & Candes 2015), else
-    ``t_next = (1 + sqrt(1 + 4 t^2)) / 2`` and ``beta = (t - 1) / t_next``. ``t`` may
-    be a vector (one momentum per row of a batch).
+
+def momentum(backend, move, t):
+    """FISTA's momentum with adaptive restart: ``(beta, t_next)``.
+
+    The momentum restarts (``t_next = 1``, ``beta = 0``) when ``move = (v - x_new) .
+    (x_new - x) > 0`` (O'Donoghue & Candes 2015), else ``t_next = (1 + sqrt(1 +
+    4 t^2)) / 2`` and ``beta = (t - 1) / t_next``. ``t`` may be a vector (one
+    momentum per row of a batch).
     """
     if backend.name == "numpy":
         restart = move > 0.0
         t_next = np.where(restart, 1.0, 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t)))
-        beta = np.where(restart, 0.0, (t - 1.0) / t_next)
-        return violated | (f_new > bound), beta, t_next
+        return np.where(restart, 0.0, (t - 1.0) / t_next), t_next
+    return _cupy_kernels()["momentum"](move, t)
+
+
+def fista_scalars(backend, f_new, bound, move, t, violated):
+    """:func:`momentum` and the sufficient-decrease test in one step, on the device:
+    ``(violated, beta, t_next)``, where ``violated`` accumulates ``f_new > bound``
+    (the test's slack is inside ``bound``)."""
+    if backend.name == "numpy":
+        return (violated | (f_new > bound),) + momentum(backend, move, t)
     return _cupy_kernels()["scalars"](f_new, bound, move, t, violated)
 
 
@@ -227,12 +237,12 @@ def _cupy_kernels():
         "extrapolate": cupy.ElementwiseKernel(
             "T a, T b, T beta", "T out", "out = a + beta * (a - b)",
             "sparse_estimators_extrapolate"),
+        "momentum": cupy.ElementwiseKernel(
+            "F move, T t", "T beta, T t_next", _MOMENTUM, "sparse_estimators_momentum"),
         "scalars": cupy.ElementwiseKernel(
             "F f_new, F bound, F move, T t, bool violated_in",
             "bool violated, T beta, T t_next",
-            "violated = violated_in || (f_new > bound);"
-            "if (move > 0) { t_next = 1; beta = 0; }"
-            "else { t_next = 0.5 * (1 + sqrt(1 + 4 * t * t)); beta = (t - 1) / t_next; }",
+            "violated = violated_in || (f_new > bound);" + _MOMENTUM,
             "sparse_estimators_fista_scalars"),
     }
 

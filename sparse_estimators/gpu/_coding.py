@@ -16,7 +16,7 @@ residual scaled into the dual ball: ``theta = r * min(1, alpha / ||D r||_inf)``,
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import extrapolate, fista_scalars, prox_step
+from ._backend import extrapolate, momentum, prox_step
 
 __all__ = ["lasso_codes_fista"]
 
@@ -100,7 +100,6 @@ def lasso_codes_fista(backend, X, dictionary, alpha, *, positive=False, init=Non
     target = tol * xnorm2
     V = C
     t = xp.ones((n, 1))
-    no_flag = xp.zeros((n, 1), dtype=bool)
     converged = False
     it = 0
     while True:
@@ -116,7 +115,7 @@ def lasso_codes_fista(backend, X, dictionary, alpha, *, positive=False, init=Non
         # per-row adaptive restart (no decrease test: L is the Gram's exact top
         # eigenvalue)
         move = ((V - C_new) * (C_new - C)).sum(axis=1, keepdims=True)
-        _, beta, t_next = fista_scalars(backend, move, move, move, t, no_flag)
+        beta, t_next = momentum(backend, move, t)
         V = extrapolate(backend, C_new, C, beta)
         C, t = C_new, t_next
         it += 1
