@@ -86,7 +86,7 @@ def measure(name, X, y, reps):
         t = time.perf_counter()
         K.enet_inner(*design.kernel_args, design.W, design.s, yc, design.norms, ws, w, rt,
                      c, lam, 0.0, False, 1, 0.0, 10**9, -1.0, hist, 0, False, 0, False,
-                     order, work)
+                     False, order, work)
         return time.perf_counter() - t
 
     epoch(w0, l1)

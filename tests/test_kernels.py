@@ -421,3 +421,46 @@ def test_enet_solve_certifies_its_gap():
     Xs, _, _ = _explicit(X, None, True)
     r = yc - Xs @ w
     assert _ref_gap(l1, l2, False, r, yc, Xs.T @ r, w, None) <= tol * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_enet_inner_screening_keeps_the_solution(fmt, l1_ratio, shuffle):
+    # A tall problem with a mid-sized support, solved over every feature with
+    # Anderson extrapolation on (K = 5) and a gap check after every epoch, so that
+    # screening starts while the support is still moving (a screening that dropped
+    # every zero feature at the first check fails this test). The result must
+    # satisfy the optimality conditions of the *full* problem, not only of the
+    # features left in the epochs, and equal the unscreened solve.
+    rng = np.random.default_rng(3)
+    n, p = 400, 60
+    X = sp.random(n, p, density=0.3, format="csc", random_state=3,
+                  data_rvs=rng.standard_normal)
+    y = X @ (rng.standard_normal(p) * (rng.random(p) < 0.4)) + rng.standard_normal(n)
+    d = Design(_in_format(X, fmt), None, False)
+    yc, _ = d.center_target(y)
+    amax = alpha_max(d, yc, l1_ratio=l1_ratio)
+    l1 = 0.05 * amax * d.W * l1_ratio
+    l2 = 0.05 * amax * d.W * (1 - l1_ratio)
+    tol = 1e-12 * (yc @ yc)
+    ws = np.arange(p)
+    out = {}
+    for screen in (False, True):
+        w = np.zeros(p)
+        rt = np.empty(n)
+        c = K.residual(*d.kernel_args, yc, w, rt)
+        hist = np.empty((6, p))
+        epochs, c, _, gap = K.enet_inner(
+            *d.kernel_args, d.W, d.s, yc, d.norms, ws, w, rt, c, l1, l2, False,
+            100_000, tol, 1, 1e-12, hist, 0, shuffle, 0, True, screen,
+            np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))
+        assert gap <= tol and epochs < 100_000
+        Xs, _, _ = _explicit(X, None, False)
+        r = yc - Xs @ w
+        assert_allclose(rt, r, atol=1e-9 * np.abs(yc).max())
+        full_gap = _ref_gap(l1, l2, False, r, yc, Xs.T @ r, w, d.norms)
+        assert full_gap <= tol * (1 + 1e-6)
+        out[screen] = w
+    assert 0 < np.count_nonzero(out[True]) < p
+    assert_allclose(out[True], out[False], rtol=0, atol=1e-6 * np.abs(out[False]).max())

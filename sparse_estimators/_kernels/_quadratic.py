@@ -338,7 +338,7 @@ def inner_work_size(m, K):
 @njit(cache=True, nogil=True)
 def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1, l2,
                positive, max_epochs, tol, check_every, dw_tol, hist, n_hist, shuffle,
-               seed, dec_cue, order, work):
+               seed, dec_cue, screen, order, work):
     """Solve the elastic net restricted to the working set ``ws``.
 
     Cyclic coordinate descent (Friedman et al. 2010) over ``ws`` with Anderson
@@ -347,11 +347,17 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     disables it): the extrapolated point is kept only when it lowers the objective,
     so the iterates stay monotone. Testing that costs ``O(n_samples)``, so working
     sets with fewer than ``n_samples`` non-zeros (cheap, small epochs) are not
-    extrapolated. Every ``check_every`` epochs, and after any epoch
-    whose largest update is ``<= dw_tol`` times the largest coefficient (scikit-
-    learn's cue), the duality gap of the restricted problem is computed
-    (``O(n_samples + nnz of ws)``, hence the caller's choice of interval); the solver
-    stops when it is ``<= tol``.
+    extrapolated.
+
+    Every ``check_every`` epochs, and after any epoch whose largest update is
+    ``<= dw_tol`` times the largest coefficient (scikit-learn's cue), the duality
+    gap of the restricted problem is computed (``O(n_samples + nnz of ws)``, hence
+    the caller's choice of interval); the solver stops when it is ``<= tol``. With
+    ``screen``, a failed check screens the working set with the gap-safe sphere
+    test (Ndiaye et al. 2017, dynamic screening): features it proves zero at the
+    optimum of the restricted problem leave the epochs and the later checks (this
+    pays on large working sets whose solution is sparser than the set: the
+    "dense regime" of the caller). ``ws`` must be sorted.
 
     ``w`` and ``rt`` are updated in place; coefficients outside ``ws`` must be 0.
     ``hist`` holds the last ``n_hist`` iterates: a caller that solves the same
@@ -372,7 +378,7 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     coefs = work[5 * m + K * K:5 * m + K * (K + 1)]
     for k in range(m):
         order[k] = ws[k]
-        norms_ws[k] = norms[ws[k]]
+    m_act = m  # order[:m_act]: the features not screened out
     state = np.uint64(seed)
     if data is None:
         nnz_ws = m * rt.shape[0]
@@ -388,9 +394,10 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     cue_space = 1.0  # epochs before a cue may trigger a check (a float count)
     dec_prev = 0.0
     while epoch < max_epochs:
+        act = order[:m_act]
         if shuffle:
-            state = _shuffle(order, state)
-        c, dw_rel, dec = _epoch(X, data, indices, indptr, xbar, W, norms, order, w, rt,
+            state = _shuffle(act, state)
+        c, dw_rel, dec = _epoch(X, data, indices, indptr, xbar, W, norms, act, w, rt,
                                 c, l1, l2, positive)
         epoch += 1
         # per-epoch contraction of the objective decrease (linear convergence rate)
@@ -407,13 +414,49 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
         cue = (dw_rel <= dw_tol and 4 * since >= check_every) or (dec_cue and dec <= tol)
         if since >= check_every or (cue and since >= cue_space):
             last_check = epoch
-            gradient(X, data, indices, indptr, xbar, W, ws, rt, c, grad)
+            gradient(X, data, indices, indptr, xbar, W, act, rt, c, grad[:m_act])
             rn, ry = residual_stats(rt, c, s, yc)
-            for k in range(m):
-                w_ws[k] = w[ws[k]]
-            gap = enet_gap(l1, l2, positive, rn, ry, grad, w_ws, norms_ws)[0]
+            for k in range(m_act):
+                w_ws[k] = w[order[k]]
+                norms_ws[k] = norms[order[k]]
+            gap, dual_norm = enet_gap(l1, l2, positive, rn, ry, grad[:m_act],
+                                      w_ws[:m_act], norms_ws[:m_act])
             if gap <= tol:
                 break
+            if screen and l1 > 0.0 and gap - gap == 0.0:
+                # gap-safe sphere test (as _solvers._enet._gap_safe_keep): a zero
+                # feature whose correlation stays below l1 over the ball of radius
+                # sqrt(2 gap) / l1 around the dual point is zero at the optimum
+                radius = math.sqrt(2.0 * gap) / l1
+                scale = l1 if l1 > dual_norm else dual_norm
+                kept = 0
+                for k in range(m_act):
+                    j = order[k]
+                    xta = abs(grad[k] - l2 * w_ws[k])
+                    if (w_ws[k] != 0.0
+                            or not ((1.0 - xta / scale) / math.sqrt(norms_ws[k] + l2)
+                                    > radius)):
+                        order[kept] = j
+                        kept += 1
+                    elif K > 0:
+                        # older iterates may hold it non-zero: an extrapolation from
+                        # them would revive it behind the epochs' back (should ws not
+                        # be sorted, the history restarts)
+                        lo = 0  # bisection for j's position in ws
+                        hi = m
+                        while lo < hi:
+                            mid = (lo + hi) >> 1
+                            if ws[mid] < j:
+                                lo = mid + 1
+                            else:
+                                hi = mid
+                        q = lo
+                        if q < m and ws[q] == j:
+                            for h in range(K + 1):
+                                hist[h, q] = 0.0
+                        else:
+                            n_hist = 0
+                m_act = kept
             if dec_cue and 0.0 < rate < 1.0:
                 # clipped to [1, check_every] by hand: the min / max / int builtins
                 # cost 0.2 s of cold-cache compile time

@@ -587,7 +587,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             *kargs, W, s, yc, norms, ws, w, rt, c, l1, l2, positive,
             max_iter - n_epochs, tol if dense_regime else INNER_GAP_FRACTION * gap,
             every, dw_tol, hist, n_hist, shuffle, seed + it, dense_regime,
-            order[:ws.shape[0]], work,
+            screening, order[:ws.shape[0]], work,
         )
         n_epochs += epochs
         it += 1
