@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -970,3 +970,31 @@ def test_enet_path_device_switch(no_cupy):
         enet_path(X, y, device="tpu")
     _, auto, _ = lasso_path(X, y, alphas=5, device="auto")
     assert_allclose(auto, lasso_path(X, y, alphas=5)[1])
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "dense"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_device_fit_checks_finiteness_on_the_device(gpu_path, fmt, bad, monkeypatch):
+    # device="gpu" skips the host pass over X's values; the check happens on the
+    # device after the transfer, with scikit-learn's kind of message
+    X, y = problem()
+    X = sp.csr_matrix(X)
+    X.data[3] = bad
+    X = X.toarray() if fmt == "dense" else X.asformat(fmt)
+    copy = X.copy()
+    with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
+        Lasso(alpha=0.01, device="gpu").fit(X, y)
+    assert_array_equal(X.toarray() if sp.issparse(X) else X,
+                       copy.toarray() if sp.issparse(copy) else copy)
+    # the host's finite check is the one skipped, not the others
+    import sklearn.utils.validation as skv
+    seen = []
+    real = skv._assert_all_finite
+    monkeypatch.setattr(skv, "_assert_all_finite",
+                        lambda a, *args, **kw: (seen.append(a.shape), real(a, *args, **kw)))
+    Xf, _ = problem()
+    Lasso(alpha=0.01, device="gpu").fit(Xf, y)
+    assert Xf.data.shape not in seen and y.shape in seen
+    # on the CPU, scikit-learn's own check keeps its message
+    with pytest.raises(ValueError, match="Input X contains"):
+        Lasso(alpha=0.01).fit(X, y)

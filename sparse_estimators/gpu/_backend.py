@@ -51,6 +51,23 @@ class Backend:
             return np.asarray(a)
         return self.xp.asnumpy(a)
 
+    def all_finite(self, a):
+        """Whether every value of a backend array is finite (one host sync).
+
+        On a GPU this replaces the host's pass over the values (``sum`` then
+        ``isfinite`` in scikit-learn's validation: 45 ms per 10^8 float64 on a
+        2-core VM): the device reads them at its memory bandwidth, once they are
+        there anyway.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sparse_estimators.gpu import NUMPY
+        >>> NUMPY.all_finite(np.array([1.0, np.nan]))
+        False
+        """
+        return bool(self.xp.isfinite(a).all())
+
     def scalar(self, a):
         """A 0-d backend array as a Python float (the only host syncs of a solver)."""
         return float(a)

@@ -44,7 +44,8 @@ LIPSCHITZ_MARGIN = 1.02
 class _CenteredDesign:
     """``Xc`` and ``Xc^T`` products on a backend, shared by the targets of a fit."""
 
-    def __init__(self, backend, X, sample_weight, fit_intercept, dtype):
+    def __init__(self, backend, X, sample_weight, fit_intercept, dtype,
+                 check_finite=False):
         xp = backend.xp
         self.backend = backend
         self.xp = xp
@@ -52,6 +53,9 @@ class _CenteredDesign:
         n, p = X.shape
         self.shape = (n, p)
         self.X, self.XT = device_matrices(backend, X, dtype)
+        if check_finite and not backend.all_finite(
+                self.X.data if hasattr(self.X, "tocsr") else self.X):
+            raise ValueError("Input X contains NaN or infinity.")
         self.s = (None if sample_weight is None
                   else xp.sqrt(backend.asarray(sample_weight, dtype)))
         w2 = self.s * self.s if self.s is not None else xp.ones(n, dtype=dtype)
@@ -186,11 +190,17 @@ class FistaIterates:
         self.x, self.z = x_new, z_new
 
 
-def prepare_design(backend, X, sample_weight=None, fit_intercept=True):
+def prepare_design(backend, X, sample_weight=None, fit_intercept=True,
+                   check_finite=False):
     """Move ``X`` to ``backend`` once (as CSR and its transpose as CSR) with its
-    centring statistics and Lipschitz estimate, for several targets."""
+    centring statistics and Lipschitz estimate, for several targets.
+
+    ``check_finite``: raise ``ValueError`` if ``X`` holds NaN or infinity, checked
+    on the backend after the transfer (for a caller that skipped the host check).
+    """
     dtype = np.float32 if X.dtype == np.float32 else np.float64
-    return _CenteredDesign(backend, X, sample_weight, fit_intercept, dtype)
+    return _CenteredDesign(backend, X, sample_weight, fit_intercept, dtype,
+                           check_finite)
 
 
 def _top_eigenvalue(backend, design):

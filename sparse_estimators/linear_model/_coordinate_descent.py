@@ -233,9 +233,13 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 "With alpha=0, coordinate descent solves ordinary least squares and "
                 "converges slowly; sklearn.linear_model.LinearRegression is the right "
                 "tool.", UserWarning, stacklevel=2)
+        backend = device_backend(self.device)
         check_sparse_structure(X)
+        # On the device path X's values are checked for NaN / inf on the device,
+        # after the transfer (prepare_design), instead of by a host pass over them.
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=_DTYPES,
-                             multi_output=True, y_numeric=True)
+                             multi_output=True, y_numeric=True,
+                             ensure_all_finite=backend is None)
         y = check_array(y, dtype=X.dtype, ensure_2d=False, copy=False)
         sw = normalized_sample_weight(sample_weight, X)
         Y = y[:, None] if y.ndim == 1 else y
@@ -247,7 +251,6 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             prev = np.atleast_2d(self.coef_)
             if prev.shape == coef.shape:
                 coef[:] = prev
-        backend = device_backend(self.device)
         if backend is not None:
             return self._fit_device(backend, X, Y, y.ndim, sw, coef)
         design = Design(X, sw, self.fit_intercept)
@@ -286,7 +289,8 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         """One FISTA fit per target on ``backend`` (see :mod:`sparse_estimators.gpu`)."""
         from ..gpu import enet_fista, prepare_design
 
-        design = prepare_design(backend, X, sw, self.fit_intercept)   # once for all targets
+        # once for all targets; X was not checked for NaN / inf on the host
+        design = prepare_design(backend, X, sw, self.fit_intercept, check_finite=True)
         n_targets = Y.shape[1]
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
