@@ -998,3 +998,45 @@ def test_device_fit_checks_finiteness_on_the_device(gpu_path, fmt, bad, monkeypa
     # on the CPU, scikit-learn's own check keeps its message
     with pytest.raises(ValueError, match="Input X contains"):
         Lasso(alpha=0.01).fit(X, y)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "dense"])
+def test_device_grid_and_refit_use_no_host_copy_of_x(gpu_path, fmt, monkeypatch):
+    # On the device path, enet_path and the CV estimators compute the automatic
+    # grid from the device copy of X and refit on it: no host Design (the CPU
+    # path's CSC copy of X) is built, X goes to the device once per fold plus once
+    from sparse_estimators import gpu
+    from sparse_estimators.linear_model import LassoCV, enet_path
+    from sparse_estimators.linear_model import _coordinate_descent as cd_mod
+    from sparse_estimators.linear_model import _cv as cv_mod
+
+    host, device = [], []
+    for mod in (cd_mod, cv_mod):
+        real = mod.Design
+        monkeypatch.setattr(mod, "Design",
+                            lambda X, *a, _real=real: (host.append(X.shape), _real(X, *a))[1])
+    real_prepare = gpu.prepare_design
+    monkeypatch.setattr(gpu, "prepare_design",
+                        lambda b, X, *a, **k: (device.append(X.shape),
+                                               real_prepare(b, X, *a, **k))[1])
+    X, y = problem(fmt, n=150, p=40)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    kw = dict(l1_ratio=0.8, alphas=6, eps=1e-2, sample_weight=sw, tol=1e-12,
+              max_iter=100_000)
+    grid_d, coefs_d, _ = enet_path(X, y, device="gpu", **kw)
+    assert host == [] and device == [X.shape]
+    grid, coefs, _ = enet_path(X, y, **kw)
+    assert host == [X.shape]
+    assert_allclose(grid_d, grid, rtol=1e-12)
+    assert_allclose(coefs_d, coefs, atol=1e-6)
+
+    host.clear(), device.clear()
+    cv = LassoCV(alphas=6, cv=3, tol=1e-12, max_iter=100_000)
+    dev = cv.set_params(device="gpu").fit(X, y, sample_weight=sw)
+    assert host == [] and len(device) == 4 and device[0] == X.shape
+    cpu = LassoCV(alphas=6, cv=3, tol=1e-12, max_iter=100_000).fit(X, y,
+                                                                    sample_weight=sw)
+    assert_allclose(dev.alphas_, cpu.alphas_, rtol=1e-12)
+    assert dev.alpha_ == cpu.alpha_
+    assert_allclose(dev.coef_, cpu.coef_, atol=1e-6)
+    assert dev.intercept_ == pytest.approx(cpu.intercept_, abs=1e-6)

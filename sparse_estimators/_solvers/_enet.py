@@ -169,16 +169,7 @@ class Design:
     # -- targets ---------------------------------------------------------------
     def center_target(self, y):
         """Return ``(yc, y_offset)`` with ``yc = s * (y - y_offset)`` for a 1-D ``y``."""
-        y = np.asarray(y)
-        if self.fit_intercept:
-            if self.sw is None:
-                y_offset = float(np.mean(y, dtype=np.float64))
-            else:
-                y_offset = float(self.sw @ y.astype(np.float64)) / self.W
-        else:
-            y_offset = 0.0
-        yc = (y.astype(np.float64) - y_offset) * self.s
-        return yc, y_offset
+        return center_target(y, self.sw, self.W, self.fit_intercept)
 
     def intercept(self, w, y_offset):
         """Intercept of the original problem for coefficients ``w``."""
@@ -204,6 +195,25 @@ class Design:
         return out
 
 
+def center_target(y, sample_weight, W, fit_intercept):
+    """``(yc, y_offset)``: the float64 target centred on its (weighted) mean when
+    ``fit_intercept``, and row-scaled, ``yc = sqrt(sample_weight) * (y - y_offset)``;
+    ``W`` is the total weight. Shared by :class:`Design` and the GPU path's design
+    (``sparse_estimators.gpu``), so that both solve the same centred problem."""
+    y = np.asarray(y)
+    if fit_intercept:
+        if sample_weight is None:
+            y_offset = float(np.mean(y, dtype=np.float64))
+        else:
+            y_offset = float(sample_weight @ y.astype(np.float64)) / W
+    else:
+        y_offset = 0.0
+    yc = y.astype(np.float64) - y_offset
+    if sample_weight is not None:
+        yc *= np.sqrt(sample_weight)
+    return yc, y_offset
+
+
 def gap_tolerance(yc, tol, W):
     """scikit-learn's stopping threshold ``tol * ||yc||^2 / W`` on the duality gap.
 
@@ -214,7 +224,11 @@ def gap_tolerance(yc, tol, W):
 
 
 def alpha_max(design, yc, l1_ratio=1.0, positive=False):
-    """Smallest ``alpha`` for which the normalised elastic net has ``w = 0``."""
+    """Smallest ``alpha`` for which the normalised elastic net has ``w = 0``.
+
+    ``design``: a :class:`Design`, or any object with its ``W`` and
+    ``correlation(yc)`` (the GPU path's device design computes ``Xc^T yc`` there).
+    """
     corr = design.correlation(yc)
     top = np.max(corr) if positive else np.max(np.abs(corr))
     return max(float(top), 0.0) / (design.W * l1_ratio)

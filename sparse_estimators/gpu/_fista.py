@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh_tridiagonal
 
+from .._solvers._enet import center_target
 from ._backend import extrapolate, fista_scalars, prox_step
 
 __all__ = ["enet_fista", "prepare_design"]
@@ -63,8 +64,22 @@ class _CenteredDesign:
         self.W = backend.scalar(w2.sum())
         self.xbar = backend.spmv(self.XT, w2) / self.W if fit_intercept else None
         self.fit_intercept = fit_intercept
+        self.sample_weight = sample_weight  # on the host, for center_target
         self.lipschitz = _top_eigenvalue(backend, self)
         self._col_norms = None
+
+    def center_target(self, y):
+        """``(yc, y_offset)`` on the host, as the CPU path's ``Design.center_target``
+        (the alpha grid and the tolerances of the path functions and CV)."""
+        return center_target(y, self.sample_weight, self.W, self.fit_intercept)
+
+    def correlation(self, yc):
+        """``Xc^T yc`` for a host target from :meth:`center_target`, computed on the
+        device and returned as a host float64 array: ``alpha_max`` without a host
+        copy of ``X`` (``rmatvec`` applies ``s`` once more: ``Xc^T yc = X^T (s yc) -
+        xbar (s . yc)``)."""
+        g = self.rmatvec(self.backend.asarray(yc, self.dtype))
+        return self.backend.to_host(g).astype(np.float64)
 
     def matvec(self, w):
         z = self.backend.spmv(self.X, w)

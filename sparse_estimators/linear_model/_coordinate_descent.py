@@ -285,12 +285,16 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             self.dual_gap_, self.n_iter_ = gaps, n_iter
         return self
 
-    def _fit_device(self, backend, X, Y, y_ndim, sw, coef):
-        """One FISTA fit per target on ``backend`` (see :mod:`sparse_estimators.gpu`)."""
+    def _fit_device(self, backend, X, Y, y_ndim, sw, coef, design=None):
+        """One FISTA fit per target on ``backend`` (see :mod:`sparse_estimators.gpu`),
+        on ``design`` (from ``prepare_design`` with the same ``sw`` and
+        ``fit_intercept``) or on a new one."""
         from ..gpu import enet_fista, prepare_design
 
-        # once for all targets; X was not checked for NaN / inf on the host
-        design = prepare_design(backend, X, sw, self.fit_intercept, check_finite=True)
+        if design is None:
+            # once for all targets; X was not checked for NaN / inf on the host
+            design = prepare_design(backend, X, sw, self.fit_intercept,
+                                    check_finite=True)
         n_targets = Y.shape[1]
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
@@ -434,10 +438,10 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
         (:mod:`sparse_estimators.gpu`): ``X`` goes to the device once, and each alpha
         is warm-started from the previous one's coefficients. ``max_iter`` and the
         returned ``n_iters`` then count FISTA iterations, and ``selection`` /
-        ``random_state`` do not apply. The automatic grid is still computed on the
-        host. ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
-        otherwise; ``"gpu"`` without CuPy raises ``ImportError`` with the install
-        hint.
+        ``random_state`` do not apply. The automatic grid is computed on the device
+        too (``Xc^T yc`` there, no host copy of ``X``). ``"auto"`` takes the GPU
+        when CuPy and a device are there and the CPU otherwise; ``"gpu"`` without
+        CuPy raises ``ImportError`` with the install hint.
 
     Returns
     -------
@@ -486,7 +490,13 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
             raise ValueError(f"coef_init must have shape (n_features,) = "
                              f"({X.shape[1]},), got {coef_init.shape}.")
     sw = normalized_sample_weight(sample_weight, X)
-    design = Design(X, sw, fit_intercept)
+    if backend is None:
+        design = Design(X, sw, fit_intercept)
+    else:
+        # X goes to the device once, for the grid and every target's path: no host
+        # CSC copy of it
+        from ..gpu import prepare_design
+        design = prepare_design(backend, X, sw, fit_intercept)
     Y = y[:, None] if y.ndim == 1 else y
     shuffle, seed = _seed(selection, random_state)
     targets = [design.center_target(Y[:, k]) for k in range(Y.shape[1])]
@@ -499,9 +509,6 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
     else:
         grid = alphas
     results = []
-    if backend is not None:
-        from ..gpu import prepare_design
-        device_design = prepare_design(backend, X, sw, fit_intercept)   # once
     for k, (yc, y_offset) in enumerate(targets):
         if backend is None:
             coefs, gaps, its, conv = enet_path_solve(
@@ -512,7 +519,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
                              for i in range(coefs.shape[1])])
         else:
             coefs, icpt, gaps, its, conv = _device_path(
-                backend, device_design, X, Y[:, k], grid, l1_ratio, coef_init,
+                backend, design, X, Y[:, k], grid, l1_ratio, coef_init,
                 sample_weight=sw, fit_intercept=fit_intercept, positive=positive,
                 tol=tol, max_iter=max_iter, verbose=verbose)
         _warn_not_converged(gaps, conv, gap_tolerance(yc, tol, design.W), max_iter,

@@ -107,8 +107,10 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
         CuPy (see :class:`ElasticNet` and :mod:`sparse_estimators.gpu`): each fold's
         design goes to the device once, its alpha paths are solved in decreasing
-        order, each alpha warm-started from the previous one's coefficients, and the
-        final model is refitted by ``ElasticNet(device=device)``. ``max_iter`` then
+        order, each alpha warm-started from the previous one's coefficients. The
+        whole ``X`` goes to the device once too: the alpha grid is computed there
+        (no host CSC copy of ``X``) and the final model is refitted there as
+        ``ElasticNet(device=device)`` would. ``max_iter`` then
         counts FISTA iterations, and ``selection`` / ``random_state`` do not apply.
         ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
         otherwise; ``"gpu"`` without them raises an error saying what is missing.
@@ -214,7 +216,14 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         sw = normalized_sample_weight(sample_weight, X)
         if sp.issparse(X):
             X = X.tocsr()  # row slicing for the folds
-        full = Design(X, sw, self.fit_intercept)
+        backend = device_backend(self.device)
+        if backend is None:
+            full = Design(X, sw, self.fit_intercept)
+        else:
+            # the whole X goes to the device once, for the grid and the refit: no
+            # host CSC copy of it
+            from ..gpu import prepare_design
+            full = prepare_design(backend, X, sw, self.fit_intercept)
         yc, y_offset = full.center_target(y)
         if isinstance(alphas, int):
             grids = np.array([
@@ -224,7 +233,6 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
             grids = np.tile(alphas, (len(l1_ratios), 1))
 
         folds = list(check_cv(self.cv).split(X, y, groups))
-        backend = device_backend(self.device)
         if backend is None:
             shuffle, seed = _seed(self.selection, self.random_state)
             path_kw = dict(positive=self.positive, tol=self.tol, max_iter=self.max_iter,
@@ -256,7 +264,8 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
                 alpha=self.alpha_, l1_ratio=self.l1_ratio_,
                 fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol,
                 positive=self.positive, verbose=self.verbose, device=self.device,
-            ).fit(X, y, sample_weight=sw)
+            )._fit_device(backend, X, y[:, None], 1, sw,
+                          np.zeros((1, X.shape[1]), dtype=X.dtype), design=full)
             self.coef_ = refit.coef_
             self.intercept_ = X.dtype.type(refit.intercept_)
             self.dual_gap_ = float(refit.dual_gap_)
