@@ -804,7 +804,14 @@ def test_classifier_path_on_the_device(gpu_path, glm_fista_calls, fmt, loss,
     kw = dict(loss=loss, Cs=6, eps=1e-2, sample_weight=sw, class_weight="balanced",
               tol=1e-12, max_iter=100_000)
     Cs, coefs, icpts, n_iter = classifier_path(X, y, **kw)
-    Cs_d, coefs_d, icpts_d, n_iter_d = classifier_path(X, y, device="gpu", **kw)
+    from sparse_estimators.linear_model import _classifier_cv as ccv
+    real_convert, converted = ccv.as_solver_input, []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ccv, "as_solver_input",
+                   lambda A: (converted.append(A.shape), real_convert(A))[1])
+        Cs_d, coefs_d, icpts_d, n_iter_d = classifier_path(X, y, device="gpu", **kw)
+    # the grid reads a CSR X as it is: no host CSC copy of it on the device path
+    assert converted == ([] if fmt == "csr" else [X.shape])
     n_problems = 1 if n_classes == 2 else n_classes
     # one design (X, weights on the device) for the whole path and all the problems
     assert glm_fista_calls == {"design": 1, "solve": n_problems * 6}

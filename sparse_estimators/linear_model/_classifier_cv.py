@@ -197,7 +197,9 @@ def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
     check_consistent_length(X, y)
     _, problems, sw = _binary_problems(X, y, sample_weight, class_weight)
     backend = device_backend(device)
-    Xs = as_solver_input(X)
+    # the CPU solver needs X as float64 CSC; the device path solves on X itself,
+    # and the grid reads a CSR X as it is (no host CSC copy)
+    Xs = as_solver_input(X) if backend is None or csr_or_none(X) is None else X
     grid = _c_grid(Xs, problems, sw, loss, l1_ratio, fit_intercept, Cs, eps)
     results = _problem_paths(X if backend is not None else Xs, problems, sw, grid,
                              device=backend, loss=loss, l1_ratio=l1_ratio,
