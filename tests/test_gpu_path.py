@@ -1047,3 +1047,22 @@ def test_device_grid_and_refit_use_no_host_copy_of_x(gpu_path, fmt, monkeypatch)
     assert dev.alpha_ == cpu.alpha_
     assert_allclose(dev.coef_, cpu.coef_, atol=1e-6)
     assert dev.intercept_ == pytest.approx(cpu.intercept_, abs=1e-6)
+
+
+def test_convergence_warnings_point_at_the_caller(gpu_path):
+    # ConvergenceWarning's stacklevel names the line that called fit, through
+    # scikit-learn's _fit_context wrapper, on both paths and in the CV refit
+    from sparse_estimators.linear_model import LassoCV
+
+    X, y = problem()
+    fits = [lambda: Lasso(alpha=1e-4, tol=1e-14, max_iter=3).fit(X, y),
+            lambda: Lasso(alpha=1e-4, tol=1e-14, max_iter=3, device="gpu").fit(X, y),
+            lambda: LassoCV(alphas=[1e-4], cv=2, tol=1e-14, max_iter=3).fit(X, y),
+            lambda: LassoCV(alphas=[1e-4], cv=2, tol=1e-14, max_iter=3,
+                            device="gpu").fit(X, y)]
+    for fit in fits:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit()
+        files = {w.filename for w in caught if w.category is ConvergenceWarning}
+        assert files == {__file__}

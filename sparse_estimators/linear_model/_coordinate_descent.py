@@ -265,8 +265,9 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 positive=self.positive, tol=self.tol, max_iter=self.max_iter,
                 shuffle=shuffle, seed=seed, verbose=self.verbose,
             )
+            # stacklevel: this fit, sklearn's _fit_context wrapper, the caller
             _warn_not_converged(g, conv, gap_tolerance(yc, self.tol, design.W),
-                                self.max_iter)
+                                self.max_iter, stacklevel=4)
             coef[k] = coefs[:, 0]
             intercept[k] = design.intercept(coef[k], y_offset)
             gaps[k] = g[0]
@@ -305,12 +306,10 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 backend, X, Y[:, k], self.alpha, self.l1_ratio, sample_weight=sw,
                 fit_intercept=self.fit_intercept, positive=self.positive, w0=w0,
                 tol=self.tol, max_iter=self.max_iter, verbose=self.verbose, design=design)
-            if not conv:
-                warnings.warn(
-                    f"Objective did not converge on device {backend.name!r}: duality gap "
-                    f"{gaps[k]:.3e} after {its} FISTA iterations (max_iter="
-                    f"{self.max_iter}). Increase max_iter or tol, or scale the features.",
-                    ConvergenceWarning, stacklevel=3)
+            _warn_not_converged(
+                gaps[k:k + 1], [conv],
+                gap_tolerance(design.center_target(Y[:, k])[0], self.tol, design.W),
+                self.max_iter, stacklevel=5, unit="FISTA iterations")
             n_iter.append(its)
         return self._store(coef, intercept, gaps, n_iter, y_ndim)
 
