@@ -17,7 +17,12 @@ the harness and of the solver's logic, whose times say nothing about a GPU.
    resident design), this library's CPU coordinate descent and, up to
    ``--sklearn-max`` stored values, scikit-learn's ``Lasso``. Each solver's primal
    objective is computed here from its returned coefficients.
-3. **2:4 products** (``--nm-sizes``): ``X @ W.T`` with ``W`` of shape ``s x s``
+3. **LassoCV** (``--cv-nnz``, off by default): ``LassoCV(device="gpu")`` against
+   this library's CPU ``LassoCV`` (``--cv-folds`` folds x ``--cv-alphas`` alphas,
+   tol 1e-4), on the same kind of data: time, selected alpha and the relative
+   difference of the held-out MSE paths. On the GPU path the grid and the refit use
+   one device copy of ``X``, the folds one each.
+4. **2:4 products** (``--nm-sizes``): ``X @ W.T`` with ``W`` of shape ``s x s``
    pruned to 2:4 and ``X`` of shape ``(b, s)`` in float16, for ``b`` in
    ``--nm-batches``: dense cuBLAS (``torch.mm``), torch's semi-structured tensor
    (cuSPARSELt) built from the dense pruned weights, cuSPARSE CSR, and
@@ -27,8 +32,8 @@ the harness and of the solver's logic, whose times say nothing about a GPU.
 Usage::
 
     python benchmarks/bench_gpu.py [--backend cupy|numpy] [--nnz 1e7,1e8]
-        [--sklearn-max 3e7] [--nm-sizes 1024,...,16384] [--skip-lasso] [--quick]
-        [--out FILE]
+        [--sklearn-max 3e7] [--cv-nnz 1e7] [--cv-folds 5] [--cv-alphas 30]
+        [--nm-sizes 1024,...,16384] [--skip-lasso] [--quick] [--out FILE]
 """
 
 import argparse
@@ -43,7 +48,7 @@ import sklearn
 import sparse_estimators
 from sparse_estimators.datasets import make_sparse_regression
 from sparse_estimators.gpu import NUMPY, cupy_backend, enet_fista, prepare_design
-from sparse_estimators.linear_model import Lasso
+from sparse_estimators.linear_model import Lasso, LassoCV
 
 OUT = []
 
@@ -154,6 +159,26 @@ def lasso_table(backend, X, y, alpha, tol, sklearn_max):
             sk.n_iter_)
 
 
+def cv_table(backend, X, y, folds, n_alphas):
+    say(f"\n### LassoCV, {X.shape[0]:,} x {X.shape[1]:,}, nnz {X.nnz:,}, {folds} folds x "
+        f"{n_alphas} alphas, tol 1e-4\n")
+    say("| solver | time (s) | alpha_ | non-zeros | max rel. diff of mse_path_ vs CPU |")
+    say("|---|---:|---:|---:|---:|")
+    kw = dict(cv=folds, alphas=n_alphas, tol=1e-4, max_iter=100_000)
+    t = time.perf_counter()
+    cpu = LassoCV(**kw).fit(X, y)
+    t_cpu = time.perf_counter() - t
+    for label in ("first call", "second call"):
+        t = time.perf_counter()
+        dev = LassoCV(device="gpu", **kw).fit(X, y)
+        secs = time.perf_counter() - t
+        diff = float(np.max(np.abs(dev.mse_path_ - cpu.mse_path_) / cpu.mse_path_))
+        say(f"| LassoCV(device='gpu') on {backend.name}, {label} | {secs:.3f} | "
+            f"{dev.alpha_:.6g} | {np.count_nonzero(dev.coef_)} | {diff:.1e} |")
+    say(f"| LassoCV, CPU coordinate descent | {t_cpu:.3f} | {cpu.alpha_:.6g} | "
+        f"{np.count_nonzero(cpu.coef_)} | |")
+
+
 def nm_table(sizes, batches, repeats=20):
     import torch
     from torch.sparse import to_sparse_semi_structured
@@ -201,12 +226,27 @@ def nm_table(sizes, batches, repeats=20):
         torch.cuda.empty_cache()
 
 
+def _problem(nnz):
+    """``make_sparse_regression`` data with about ``nnz`` stored values, as CSR."""
+    n = int(np.sqrt(nnz * 10))
+    p = int(nnz / n * 100)
+    t = time.perf_counter()
+    X, y = make_sparse_regression(n_samples=n, n_features=p, density=nnz / (n * p),
+                                  n_informative=100, random_state=0)
+    say(f"\n(data: {time.perf_counter() - t:.1f} s to generate)")
+    return X.tocsr(), y
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backend", choices=("cupy", "numpy"), default="cupy")
     ap.add_argument("--nnz", default="1e7,1e8")
     ap.add_argument("--tol", type=float, default=1e-6)
     ap.add_argument("--sklearn-max", type=float, default=3e7)
+    ap.add_argument("--cv-nnz", type=float, default=0.0,
+                    help="stored values of the LassoCV comparison (0: skip it)")
+    ap.add_argument("--cv-folds", type=int, default=5)
+    ap.add_argument("--cv-alphas", type=int, default=30)
     ap.add_argument("--nm-sizes", default="1024,2048,4096,8192,16384")
     ap.add_argument("--nm-batches", default="256,4096")
     ap.add_argument("--skip-lasso", action="store_true")
@@ -229,17 +269,19 @@ def main():
     Lasso(alpha=0.1).fit(np.eye(4), np.arange(4.0))
     sizes = [1e6] if args.quick else [float(v) for v in args.nnz.split(",")]
     for nnz in [] if args.skip_lasso else sizes:
-        n = int(np.sqrt(nnz * 10))
-        p = int(nnz / n * 100)
-        t = time.perf_counter()
-        X, y = make_sparse_regression(n_samples=n, n_features=p, density=nnz / (n * p),
-                                      n_informative=100, random_state=0)
-        X = X.tocsr()
-        say(f"\n(data: {time.perf_counter() - t:.1f} s to generate)")
+        X, y = _problem(nnz)
+        n = X.shape[0]
         if backend.name == "cupy":
             spmv_table(backend, X, peak)
         alpha = 0.05 * float(np.max(np.abs(X.T @ (y - y.mean())))) / n
         lasso_table(backend, X, y, alpha, args.tol, args.sklearn_max)
+        del X, y
+    if args.cv_nnz:
+        if backend.name == "numpy":  # a dry run: device="gpu" routed to NumPy
+            from sparse_estimators.gpu import _backend
+            _backend.cupy_backend = lambda: NUMPY
+        X, y = _problem(args.cv_nnz)
+        cv_table(backend, X, y, args.cv_folds, args.cv_alphas)
         del X, y
     if backend.name == "cupy" and not args.skip_nm:
         sizes = [int(s) for s in args.nm_sizes.split(",")]
