@@ -110,7 +110,8 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
         order, each alpha warm-started from the previous one's coefficients. The
         whole ``X`` goes to the device once too: the alpha grid is computed there
         (no host CSC copy of ``X``) and the final model is refitted there as
-        ``ElasticNet(device=device)`` would. ``max_iter`` then
+        ``ElasticNet(device=device)`` would (so the device holds the whole ``X``
+        and one fold's rows at a time, each with its transpose). ``max_iter`` then
         counts FISTA iterations, and ``selection`` / ``random_state`` do not apply.
         ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
         otherwise; ``"gpu"`` without them raises an error saying what is missing.
