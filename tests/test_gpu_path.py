@@ -1066,3 +1066,29 @@ def test_convergence_warnings_point_at_the_caller(gpu_path):
             fit()
         files = {w.filename for w in caught if w.category is ConvergenceWarning}
         assert files == {__file__}
+
+
+@pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
+@pytest.mark.parametrize("fmt", ["csr", "dense"])
+def test_glm_certificate_products_on_the_device(gpu_path, loss, fmt, monkeypatch):
+    # The classifiers' gap checks take X w and X^T alpha on the device: float64
+    # data never get a host copy of X; float32 data get one, once, when the
+    # host's float64 certificate takes over near convergence. Same solutions.
+    from sparse_estimators.gpu import _glm
+
+    converted = []
+    real = _glm.as_solver_input
+    monkeypatch.setattr(_glm, "as_solver_input",
+                        lambda A: (converted.append(A.dtype), real(A))[1])
+    X, y = classification_problem(fmt, n_classes=2, seed=5)
+    cpu = _classifier(loss, C=1.0, tol=1e-10, max_iter=100_000).fit(X, y)
+    dev = _classifier(loss, device="gpu", C=1.0, tol=1e-10, max_iter=100_000).fit(X, y)
+    assert converted == []
+    assert_allclose(dev.coef_, cpu.coef_, atol=1e-6)
+    assert dev.dual_gap_ <= 1e-10 * (1 + 1e-6)
+    X32 = X.astype(np.float32)
+    # (float32 iterates: a looser tol, as in the test above)
+    dev32 = _classifier(loss, device="gpu", C=1.0, tol=1e-5, max_iter=100_000).fit(X32, y)
+    assert converted == [np.float32]           # one host copy, for the certificate
+    assert dev32.dual_gap_ <= 1e-5 * (1 + 1e-6)
+    assert_allclose(dev32.coef_, cpu.coef_, atol=1e-2 * np.abs(cpu.coef_).max())

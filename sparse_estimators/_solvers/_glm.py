@@ -244,6 +244,13 @@ def _gap_at(X, y, c, m, b, l1, l2, loss, alpha, primal, X_rows=None):
     # (gap, X^T alpha) at margins m + b, with alpha = c loss'(m + b) and the
     # objective primal there
     u = _rmatvec(X, alpha, X_rows)  # gradient of the loss in w
+    return gap_from_gradient(u, m, b, y, c, l1, l2, loss, primal), u
+
+
+def gap_from_gradient(u, m, b, y, c, l1, l2, loss, primal):
+    """The duality gap at margins ``m + b`` (objective ``primal`` there) from ``u =
+    X^T alpha``, ``alpha = c loss'(m + b)``: the part of :func:`glm_gap` after the
+    two products with ``X``, for callers that compute those elsewhere (on a GPU)."""
     if l2 > 0.0:
         scale = 1.0
         conj = float(np.sum(np.maximum(np.abs(u) - l1, 0.0) ** 2)) / (2.0 * l2)
@@ -252,7 +259,7 @@ def _gap_at(X, y, c, m, b, l1, l2, loss, alpha, primal, X_rows=None):
         scale = min(1.0, l1 / top) if top > 0.0 else 1.0
         conj = 0.0
     dual = -_conjugate_sum(m, b, y, c, scale, loss == "logistic") - conj
-    return primal - dual, u
+    return primal - dual
 
 
 def glm_solve(X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, w0=None, b0=None,

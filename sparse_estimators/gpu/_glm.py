@@ -21,18 +21,31 @@ eigenvalue from the Lanczos estimate of :mod:`._fista` with its margin; the
 sufficient-decrease test of :mod:`._fista` catches a short estimate (``L`` doubles
 and the solver resumes from the last checked iterate).
 
-Every ``check_every`` iterations (and at the end) one host synchronisation brings
-``w`` back; the host computes the optimal intercept for it and the duality gap with
-the CPU solver's own :func:`~sparse_estimators._solvers._glm.optimal_intercept` and
-:func:`~sparse_estimators._solvers._glm.glm_gap`, in float64 from the host ``X``, and
-the solver stops once the gap is at most ``tol * P0`` (``P0`` the objective at
-``w = 0`` with its optimal intercept), the CPU's rule. The certificate is the CPU's,
-so it holds for the returned ``(w, b)`` whatever the device precision.
+Every ``check_every`` iterations (and at the end) the solver certifies the current
+``w`` with the CPU solver's own duality gap and stops once it is at most ``tol * P0``
+(``P0`` the objective at ``w = 0`` with its optimal intercept), the CPU's rule. The
+two products with ``X`` of the certificate (the margins ``X w`` and ``X^T alpha``)
+run on the device; the ``O(n_samples + n_features)`` rest runs on the host, with the
+CPU's :func:`~sparse_estimators._solvers._glm.optimal_intercept` and
+:func:`~sparse_estimators._solvers._glm.gap_from_gradient` (one vector each way per
+product, instead of two host passes over ``X``). For float64 data the device
+products are float64, so the certificate is the CPU's up to the order of the sums;
+for float32 data, once the device products find a gap below the tolerance (or below
+``FLOAT32_HANDOFF`` times ``P0``), the host takes over the certificate, in float64
+from a host copy of ``X`` made then: the certificate holds for the returned
+``(w, b)`` whatever the device precision.
 """
 
 import numpy as np
 
-from .._solvers._glm import as_solver_input, glm_gap, optimal_intercept
+from .._solvers._glm import (
+    _gradient,
+    _penalty,
+    as_solver_input,
+    gap_from_gradient,
+    glm_gap,
+    optimal_intercept,
+)
 from ._backend import prox_step
 from ._fista import FistaIterates, _top_eigenvalue, device_matrices
 
@@ -40,12 +53,15 @@ __all__ = ["glm_fista", "prepare_glm_design"]
 
 #: Largest second derivative of each loss in the margin.
 CURVATURE = {"logistic": 0.25, "squared_hinge": 2.0}
+#: float32 data: a device gap below this fraction of ``P0`` (or below the tolerance)
+#: hands the certificate to the host's float64 products, whose verdict stands (the
+#: float32 products' rounding makes smaller device gaps unreliable).
+FLOAT32_HANDOFF = 1e-5
 
 
 class _GLMDesign:
-    """``A = [X - 1 xbar^T, 1]`` (or ``X`` without intercept) on a backend, with the
-    host copy the certificates are computed from; shared by the binary problems of
-    a fit.
+    """``A = [X - 1 xbar^T, 1]`` (or ``X`` without intercept) on a backend, shared by
+    the binary problems of a fit.
 
     With an intercept the iterate is ``theta = (w, b')``, ``b' = b + xbar . w`` and
     ``xbar`` the ``c``-weighted column means of ``X``: the same margins ``X w + b``,
@@ -67,15 +83,15 @@ class _GLMDesign:
         self.fit_intercept = fit_intercept
         self.shape = (n, p + int(fit_intercept))
         self.X, self.XT = device_matrices(backend, X, self.dtype)
-        self.host_X = as_solver_input(X)            # float64: the certificates
+        self._X_in = X                  # for a float64 host copy, only if one is needed
+        self._host_X = None
         self.c_host = np.asarray(c, dtype=np.float64)
         self.c = backend.asarray(self.c_host, self.dtype)
         self.s = xp.sqrt(self.c)
         c_sum = float(self.c_host.sum())
         if fit_intercept and c_sum > 0:
-            self.xbar_host = np.asarray(self.host_X.T @ self.c_host,
-                                        dtype=np.float64).ravel() / c_sum
-            self.xbar = backend.asarray(self.xbar_host, self.dtype)
+            self.xbar = backend.spmv(self.XT, self.c) / c_sum
+            self.xbar_host = backend.to_host(self.xbar).astype(np.float64)
         else:
             self.xbar_host = self.xbar = None
         # penalty mask: 1 on w, 0 on b
@@ -103,6 +119,24 @@ class _GLMDesign:
                 g = g - self.xbar * total
             g = self.xp.concatenate([g, total[None]])
         return g
+
+    @property
+    def host_X(self):
+        """``X`` as float64 CSC (or array) on the host, made on first use: the
+        float32 certificates' confirmation."""
+        if self._host_X is None:
+            self._host_X = as_solver_input(self._X_in)
+        return self._host_X
+
+    def host_margins(self, w):
+        """``X w`` for a host ``w``, on the device, back as host float64."""
+        m = self.backend.spmv(self.X, self.backend.asarray(w, self.dtype))
+        return self.backend.to_host(m).astype(np.float64)
+
+    def host_rmatvec(self, alpha):
+        """``X^T alpha`` for a host ``alpha``, on the device, back as host float64."""
+        u = self.backend.spmv(self.XT, self.backend.asarray(alpha, self.dtype))
+        return self.backend.to_host(u).astype(np.float64)
 
     def to_theta_b(self, w, b):
         """``b'`` of ``(w, b)`` (host floats)."""
@@ -195,8 +229,9 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
     intercept : float
         The optimal intercept for ``coef`` (0 without ``fit_intercept``).
     gap : float
-        Duality gap of ``(coef, intercept)`` divided by ``P0``, computed on the
-        host in float64 by :func:`~sparse_estimators._solvers._glm.glm_gap`.
+        Duality gap of ``(coef, intercept)`` divided by ``P0``: the CPU's
+        certificate, from the device products (see the module docstring; for
+        float32 data a converged fit's gap is the host's float64 one).
     n_iter : int
         FISTA iterations done.
     converged : bool
@@ -215,23 +250,37 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
     if design is None:
         design = prepare_glm_design(backend, X, c, fit_intercept)
     xp = backend.xp
-    dtype, p, host_X, c_host = design.dtype, design.p, design.host_X, design.c_host
+    dtype, p, c_host = design.dtype, design.p, design.c_host
     y_host = np.asarray(y, dtype=np.float64)
     yd = backend.asarray(y_host, dtype)
     cd = design.c
     n = y_host.shape[0]
+    # float64 device products are as precise as the host's: no host confirmation
+    on_host = False
+    confirm = dtype != np.float64
 
     def certify(w, b):
-        # the CPU's certificate at w and its optimal intercept (warm from b)
+        # the CPU's certificate at w and its optimal intercept (warm from b): the
+        # products with X on the device, or on the host's float64 copy
+        if on_host:
+            X_h = design.host_X
+            m = np.asarray(X_h @ w, dtype=np.float64).ravel()
+        else:
+            m = design.host_margins(w)
         if fit_intercept:
-            b = optimal_intercept(np.asarray(host_X @ w, dtype=np.float64).ravel(),
-                                  y_host, c_host, b, loss=loss)
-        gap, primal = glm_gap(host_X, y_host, c_host, w, b, l1, l2, loss)
+            b = optimal_intercept(m, y_host, c_host, b, loss=loss)
+        if on_host:
+            gap, primal = glm_gap(X_h, y_host, c_host, w, b, l1, l2, loss)
+            return b, gap, primal
+        alpha, f = _gradient(m, b, y_host, c_host, loss)
+        primal = f + _penalty(w, l1, l2)
+        gap = gap_from_gradient(design.host_rmatvec(alpha), m, b, y_host, c_host, l1,
+                                l2, loss, primal)
         return b, gap, primal
 
     b_null = optimal_intercept(np.zeros(n), y_host, c_host, loss=loss) \
         if fit_intercept else 0.0
-    p0 = glm_gap(host_X, y_host, c_host, np.zeros(p), b_null, l1, l2, loss)[1]
+    p0 = _gradient(np.zeros(n), b_null, y_host, c_host, loss)[1]  # the loss at w = 0
     tol_abs = tol * max(p0, np.finfo(np.float64).tiny)
 
     w_start = np.zeros(p) if w0 is None else np.asarray(w0, dtype=np.float64)
@@ -253,8 +302,13 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
             if st.backtrack(host[-1], it, verbose):
                 continue
             w_host = host[:p]
-            b_host, gap, primal = certify(
-                w_host, design.from_theta_b(w_host, float(host[p])) if fit_intercept else 0.0)
+            b_guess = design.from_theta_b(w_host, float(host[p])) if fit_intercept else 0.0
+            b_host, gap, primal = certify(w_host, b_guess)
+            if confirm and gap <= max(tol_abs, FLOAT32_HANDOFF * p0):
+                # float32 device products: the host's float64 certificate decides,
+                # and stays the certificate if it disagrees
+                on_host, confirm = True, False
+                b_host, gap, primal = certify(w_host, b_guess)
             st.checked(it)
             if verbose:
                 print(f"[glm_fista] iteration {it}: objective {primal:.10g}, gap "

@@ -24,9 +24,10 @@ _DTYPES = [np.float64, np.float32]
 #: The ``device`` entry of the classifiers' docstrings (substituted for ``<device>``).
 _DEVICE_DOC = """device : {"cpu", "gpu", "auto"}, default="cpu"
         ``"gpu"`` solves by FISTA with adaptive restart on an NVIDIA GPU through
-        CuPy (``X`` and ``X^T`` as cuSPARSE CSR; the duality gap of the CPU solver,
-        computed on the host every 10 iterations, as the stopping rule and the
-        only host sync; see :mod:`sparse_estimators.gpu`); ``max_iter`` then counts
+        CuPy (``X`` and ``X^T`` as cuSPARSE CSR; the duality gap of the CPU solver
+        every 10 iterations as the stopping rule, its products with ``X`` on the
+        device and its ``O(n_samples)`` rest on the host; see
+        :mod:`sparse_estimators.gpu`); ``max_iter`` then counts
         FISTA iterations (raise it: thousands are typical at a tight ``tol``), the
         binary problems run one after the other and ``n_jobs`` does not apply.
         ``"auto"`` takes the GPU when CuPy and a device are there and the CPU
