@@ -1071,9 +1071,9 @@ def test_convergence_warnings_point_at_the_caller(gpu_path):
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
 @pytest.mark.parametrize("fmt", ["csr", "dense"])
 def test_glm_certificate_products_on_the_device(gpu_path, loss, fmt, monkeypatch):
-    # The classifiers' gap checks take X w and X^T alpha on the device: float64
-    # data never get a host copy of X; float32 data get one, once, when the
-    # host's float64 certificate takes over near convergence. Same solutions.
+    # The classifiers' gap checks take X w and X^T alpha on the device for float64
+    # data, which never get a host copy of X; float32 data get one (per design),
+    # the float64 certificate's. Same solutions.
     from sparse_estimators.gpu import _glm
 
     converted = []
@@ -1092,3 +1092,21 @@ def test_glm_certificate_products_on_the_device(gpu_path, loss, fmt, monkeypatch
     assert converted == [np.float32]           # one host copy, for the certificate
     assert dev32.dual_gap_ <= 1e-5 * (1 + 1e-6)
     assert_allclose(dev32.coef_, cpu.coef_, atol=1e-2 * np.abs(cpu.coef_).max())
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_device_grid_float32_large_means_matches_the_cpu(gpu_path, weighted):
+    # float32 columns of mean 1000: Xc^T yc summed in float32 loses ~4e-4 of
+    # alpha_max to cancellation; the device grid sums in float64 like the CPU's
+    from sparse_estimators.linear_model import enet_path
+
+    n = 30_000
+    rng = np.random.default_rng(7)
+    X = (1000.0 + rng.standard_normal((n, 8))).astype(np.float32)
+    y = (X[:, 0] - X[:, 1] + rng.standard_normal(n)).astype(np.float32)
+    sw = rng.uniform(0.5, 2.0, n) if weighted else None
+    kw = dict(alphas=4, eps=1e-2, sample_weight=sw, tol=1e-6, max_iter=100_000)
+    grid_d = enet_path(X, y, device="gpu", **kw)[0]
+    grid = enet_path(X, y, **kw)[0]
+    # weighted: the device's float32 sqrt(weights) and means leave float32 rounding
+    assert_allclose(grid_d, grid, rtol=1e-6 if weighted else 1e-12)

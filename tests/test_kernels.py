@@ -464,3 +464,27 @@ def test_enet_inner_screening_keeps_the_solution(fmt, l1_ratio, shuffle):
         out[screen] = w
     assert 0 < np.count_nonzero(out[True]) < p
     assert_allclose(out[True], out[False], rtol=0, atol=1e-6 * np.abs(out[False]).max())
+
+
+def test_enet_inner_screening_with_a_zero_column_and_no_l2():
+    # a working set holding an all-zero column (squared norm 0) and l2 = 0: the
+    # sphere test has no norm to divide by; the column is dropped, not a crash
+    rng = np.random.default_rng(4)
+    n, p = 200, 12
+    X = rng.standard_normal((n, p))
+    X[:, 3] = 0.0
+    y = X @ (rng.standard_normal(p) * (rng.random(p) < 0.5)) + rng.standard_normal(n)
+    d = Design(np.asfortranarray(X), None, False)
+    yc, _ = d.center_target(y)
+    l1 = 0.1 * alpha_max(d, yc) * d.W
+    ws = np.arange(p)
+    w, rt = np.zeros(p), np.empty(n)
+    c = K.residual(*d.kernel_args, yc, w, rt)
+    tol = 1e-12 * (yc @ yc)
+    _, _, _, gap = K.enet_inner(
+        *d.kernel_args, d.W, d.s, yc, d.norms, ws, w, rt, c, l1, 0.0, False, 100_000,
+        tol, 1, 1e-12, np.empty((6, p)), 0, False, 0, True, True,
+        np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))
+    assert gap <= tol and w[3] == 0.0
+    r = yc - X @ w
+    assert _ref_gap(l1, 0.0, False, r, yc, X.T @ r, w, None) <= tol * (1 + 1e-6)

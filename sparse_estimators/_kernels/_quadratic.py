@@ -433,9 +433,11 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
                 for k in range(m_act):
                     j = order[k]
                     xta = abs(grad[k] - l2 * w_ws[k])
+                    # (multiplied out: a zero column with l2 = 0 has no norm to
+                    # divide by, and is zero at the optimum; NaN keeps the feature)
                     if (w_ws[k] != 0.0
-                            or not ((1.0 - xta / scale) / math.sqrt(norms_ws[k] + l2)
-                                    > radius)):
+                            or not (1.0 - xta / scale
+                                    > radius * math.sqrt(norms_ws[k] + l2))):
                         order[kept] = j
                         kept += 1
                     elif K > 0:

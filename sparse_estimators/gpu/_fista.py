@@ -61,24 +61,30 @@ class _CenteredDesign:
                   else xp.sqrt(backend.asarray(sample_weight, dtype)))
         w2 = self.s * self.s if self.s is not None else xp.ones(n, dtype=dtype)
         self.w2 = w2
-        self.W = backend.scalar(w2.sum())
+        # on the host in float64 as the CPU Design holds them (center_target, W)
+        self.sw_host = (None if sample_weight is None
+                        else np.asarray(sample_weight, dtype=np.float64))
+        self.W = float(n if sample_weight is None
+                       else np.sum(self.sw_host, dtype=np.float64))
         self.xbar = backend.spmv(self.XT, w2) / self.W if fit_intercept else None
         self.fit_intercept = fit_intercept
-        self.sample_weight = sample_weight  # on the host, for center_target
         self.lipschitz = _top_eigenvalue(backend, self)
         self._col_norms = None
 
     def center_target(self, y):
         """``(yc, y_offset)`` on the host, as the CPU path's ``Design.center_target``
         (the alpha grid and the tolerances of the path functions and CV)."""
-        return center_target(y, self.sample_weight, self.W, self.fit_intercept)
+        return center_target(y, self.sw_host, self.W, self.fit_intercept)
 
     def correlation(self, yc):
         """``Xc^T yc`` for a host target from :meth:`center_target`, computed on the
         device and returned as a host float64 array: ``alpha_max`` without a host
         copy of ``X`` (``rmatvec`` applies ``s`` once more: ``Xc^T yc = X^T (s yc) -
-        xbar (s . yc)``)."""
-        g = self.rmatvec(self.backend.asarray(yc, self.dtype))
+        xbar (s . yc)``). The vector is float64 whatever ``X``'s dtype, so that a
+        float32 ``X`` is summed in float64 as by the CPU's kernels (large column
+        values cancel in float32 sums; on CuPy the product then makes a transient
+        float64 copy of ``X^T``, once)."""
+        g = self.rmatvec(self.backend.asarray(yc, np.float64))
         return self.backend.to_host(g).astype(np.float64)
 
     def matvec(self, w):

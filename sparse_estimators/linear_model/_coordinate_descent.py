@@ -306,10 +306,11 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 backend, X, Y[:, k], self.alpha, self.l1_ratio, sample_weight=sw,
                 fit_intercept=self.fit_intercept, positive=self.positive, w0=w0,
                 tol=self.tol, max_iter=self.max_iter, verbose=self.verbose, design=design)
-            _warn_not_converged(
-                gaps[k:k + 1], [conv],
-                gap_tolerance(design.center_target(Y[:, k])[0], self.tol, design.W),
-                self.max_iter, stacklevel=5, unit="FISTA iterations")
+            if not conv:
+                _warn_not_converged(
+                    gaps[k:k + 1], [conv],
+                    gap_tolerance(design.center_target(Y[:, k])[0], self.tol, design.W),
+                    self.max_iter, stacklevel=5, unit="FISTA iterations")
             n_iter.append(its)
         return self._store(coef, intercept, gaps, n_iter, y_ndim)
 
