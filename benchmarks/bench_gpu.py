@@ -22,7 +22,12 @@ the harness and of the solver's logic, whose times say nothing about a GPU.
    tol 1e-4), on the same kind of data: time, selected alpha and the relative
    difference of the held-out MSE paths. On the GPU path the grid and the refit use
    one device copy of ``X``, the folds one each.
-4. **2:4 products** (``--nm-sizes``): ``X @ W.T`` with ``W`` of shape ``s x s``
+4. **L1 logistic regression** (``--clf-nnz``, off by default):
+   ``SparseLogisticRegression(device="gpu")`` against the CPU solver at the same
+   ``tol`` (labels ``sign(X w + noise)`` on the same kind of data, float64): time,
+   iterations, non-zeros and the largest coefficient difference. Its gap checks'
+   products with ``X`` run on the device for float64 data.
+5. **2:4 products** (``--nm-sizes``): ``X @ W.T`` with ``W`` of shape ``s x s``
    pruned to 2:4 and ``X`` of shape ``(b, s)`` in float16, for ``b`` in
    ``--nm-batches``: dense cuBLAS (``torch.mm``), torch's semi-structured tensor
    (cuSPARSELt) built from the dense pruned weights, cuSPARSE CSR, and
@@ -32,7 +37,7 @@ the harness and of the solver's logic, whose times say nothing about a GPU.
 Usage::
 
     python benchmarks/bench_gpu.py [--backend cupy|numpy] [--nnz 1e7,1e8]
-        [--sklearn-max 3e7] [--cv-nnz 1e7] [--cv-folds 5] [--cv-alphas 30]
+        [--sklearn-max 3e7] [--cv-nnz 1e7] [--cv-folds 5] [--cv-alphas 30] [--clf-nnz 1e7]
         [--nm-sizes 1024,...,16384] [--skip-lasso] [--quick] [--out FILE]
 """
 
@@ -48,7 +53,7 @@ import sklearn
 import sparse_estimators
 from sparse_estimators.datasets import make_sparse_regression
 from sparse_estimators.gpu import NUMPY, cupy_backend, enet_fista, prepare_design
-from sparse_estimators.linear_model import Lasso, LassoCV
+from sparse_estimators.linear_model import Lasso, LassoCV, SparseLogisticRegression
 
 OUT = []
 
@@ -179,6 +184,27 @@ def cv_table(backend, X, y, folds, n_alphas):
         f"{np.count_nonzero(cpu.coef_)} | |")
 
 
+def clf_table(backend, X, y, C=1.0, tol=1e-6):
+    say(f"\n### L1 logistic regression, {X.shape[0]:,} x {X.shape[1]:,}, nnz {X.nnz:,}, "
+        f"C = {C:g}, tol = {tol:g}\n")
+    say("| solver | time (s) | iterations | non-zeros | max abs coef diff vs CPU |")
+    say("|---|---:|---:|---:|---:|")
+    kw = dict(C=C, tol=tol, max_iter=100_000)
+    t = time.perf_counter()
+    cpu = SparseLogisticRegression(**kw).fit(X, y)
+    t_cpu = time.perf_counter() - t
+    for label in ("first call", "second call"):
+        t = time.perf_counter()
+        dev = SparseLogisticRegression(device="gpu", **kw).fit(X, y)
+        secs = time.perf_counter() - t
+        diff = float(np.max(np.abs(dev.coef_ - cpu.coef_)))
+        say(f"| SparseLogisticRegression(device='gpu') on {backend.name}, {label} | "
+            f"{secs:.3f} | {int(np.max(dev.n_iter_))} | {np.count_nonzero(dev.coef_)} | "
+            f"{diff:.1e} |")
+    say(f"| SparseLogisticRegression, CPU proximal Newton | {t_cpu:.3f} | "
+        f"{int(np.max(cpu.n_iter_))} | {np.count_nonzero(cpu.coef_)} | |")
+
+
 def nm_table(sizes, batches, repeats=20):
     import torch
     from torch.sparse import to_sparse_semi_structured
@@ -247,6 +273,8 @@ def main():
                     help="stored values of the LassoCV comparison (0: skip it)")
     ap.add_argument("--cv-folds", type=int, default=5)
     ap.add_argument("--cv-alphas", type=int, default=30)
+    ap.add_argument("--clf-nnz", type=float, default=0.0,
+                    help="stored values of the logistic regression comparison (0: skip)")
     ap.add_argument("--nm-sizes", default="1024,2048,4096,8192,16384")
     ap.add_argument("--nm-batches", default="256,4096")
     ap.add_argument("--skip-lasso", action="store_true")
@@ -276,12 +304,19 @@ def main():
         alpha = 0.05 * float(np.max(np.abs(X.T @ (y - y.mean())))) / n
         lasso_table(backend, X, y, alpha, args.tol, args.sklearn_max)
         del X, y
+    if (args.cv_nnz or args.clf_nnz) and backend.name == "numpy":
+        # a dry run: device="gpu" routed to NumPy
+        from sparse_estimators.gpu import _backend
+        _backend.cupy_backend = lambda: NUMPY
     if args.cv_nnz:
-        if backend.name == "numpy":  # a dry run: device="gpu" routed to NumPy
-            from sparse_estimators.gpu import _backend
-            _backend.cupy_backend = lambda: NUMPY
         X, y = _problem(args.cv_nnz)
         cv_table(backend, X, y, args.cv_folds, args.cv_alphas)
+        del X, y
+    if args.clf_nnz:
+        X, y = _problem(args.clf_nnz)
+        labels = np.where(y + np.random.default_rng(1).standard_normal(y.shape[0])
+                          > np.median(y), 1, -1)
+        clf_table(backend, X, labels)
         del X, y
     if backend.name == "cupy" and not args.skip_nm:
         sizes = [int(s) for s in args.nm_sizes.split(",")]

@@ -288,8 +288,10 @@ def test_alpha_zero_warns_and_matches_least_squares(fmt):
     X, y, _ = make_problem(n_samples=80, n_features=10, density=0.6, fmt=fmt, seed=4)
     A = np.c_[_dense64(X), np.ones(X.shape[0])]
     sol = np.linalg.lstsq(A, y, rcond=None)[0]
-    with pytest.warns(UserWarning, match="alpha=0"):
+    with pytest.warns(UserWarning, match="alpha=0") as record:
         est = Lasso(alpha=0.0, tol=1e-12, max_iter=100_000).fit(X, y)
+    # the warning names this line, not scikit-learn's _fit_context wrapper
+    assert {w.filename for w in record if "alpha=0" in str(w.message)} == {__file__}
     # the alpha=0 stopping rule is on ||X^T r||^2, hence the looser tolerance
     assert_allclose(est.coef_, sol[:-1], rtol=0, atol=1e-5)
     assert_allclose(est.intercept_, sol[-1], rtol=0, atol=1e-5)

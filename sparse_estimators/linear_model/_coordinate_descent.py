@@ -232,7 +232,7 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             warnings.warn(
                 "With alpha=0, coordinate descent solves ordinary least squares and "
                 "converges slowly; sklearn.linear_model.LinearRegression is the right "
-                "tool.", UserWarning, stacklevel=2)
+                "tool.", UserWarning, stacklevel=3)  # past sklearn's _fit_context
         backend = device_backend(self.device)
         check_sparse_structure(X)
         # On the device path X's values are checked for NaN / inf on the device,
