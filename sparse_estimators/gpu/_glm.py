@@ -41,10 +41,11 @@ import numpy as np
 
 from .._solvers._glm import (
     _gradient,
+    _matvec,
     _penalty,
+    _rmatvec,
     as_solver_input,
     gap_from_gradient,
-    glm_gap,
     optimal_intercept,
 )
 from ._backend import prox_step
@@ -125,13 +126,20 @@ class _GLMDesign:
             self._host_X = as_solver_input(self._X_in)
         return self._host_X
 
+    # The certificate's products, host vectors in and host float64 out: on the
+    # device for float64 data; float32 device products (float32 sums) are too
+    # noisy for a certificate, so float32 data use the host's float64 copy.
     def host_margins(self, w):
-        """``X w`` for a host ``w``, on the device, back as host float64."""
+        """``X w`` for a host ``w``."""
+        if self.dtype != np.float64:
+            return _matvec(self.host_X, w)
         m = self.backend.spmv(self.X, self.backend.asarray(w, self.dtype))
         return self.backend.to_host(m).astype(np.float64)
 
     def host_rmatvec(self, alpha):
-        """``X^T alpha`` for a host ``alpha``, on the device, back as host float64."""
+        """``X^T alpha`` for a host ``alpha``."""
+        if self.dtype != np.float64:
+            return _rmatvec(self.host_X, alpha)
         u = self.backend.spmv(self.XT, self.backend.asarray(alpha, self.dtype))
         return self.backend.to_host(u).astype(np.float64)
 
@@ -252,22 +260,12 @@ def glm_fista(backend, X, y, c, l1, l2, *, loss="logistic", fit_intercept=True, 
     yd = backend.asarray(y_host, dtype)
     cd = design.c
     n = y_host.shape[0]
-    # float64 device products are as precise as the host's; float32 ones are not
-    on_host = dtype != np.float64
-
     def certify(w, b):
-        # the CPU's certificate at w and its optimal intercept (warm from b): the
-        # products with X on the device, or on the host's float64 copy
-        if on_host:
-            X_h = design.host_X
-            m = np.asarray(X_h @ w, dtype=np.float64).ravel()
-        else:
-            m = design.host_margins(w)
+        # the CPU's certificate (glm_gap's steps) at w and its optimal intercept
+        # (warm from b), with the design's products
+        m = design.host_margins(w)
         if fit_intercept:
             b = optimal_intercept(m, y_host, c_host, b, loss=loss)
-        if on_host:
-            gap, primal = glm_gap(X_h, y_host, c_host, w, b, l1, l2, loss)
-            return b, gap, primal
         alpha, f = _gradient(m, b, y_host, c_host, loss)
         primal = f + _penalty(w, l1, l2)
         gap = gap_from_gradient(design.host_rmatvec(alpha), m, b, y_host, c_host, l1,
