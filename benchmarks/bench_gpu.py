@@ -27,7 +27,10 @@ the harness and of the solver's logic, whose times say nothing about a GPU.
    ``tol`` (labels ``sign(X w + noise)`` on the same kind of data, float64): time,
    iterations, non-zeros and the largest coefficient difference. Its gap checks'
    products with ``X`` run on the device for float64 data.
-5. **2:4 products** (``--nm-sizes``): ``X @ W.T`` with ``W`` of shape ``s x s``
+5. **Matrix factorisation** (``--mf-nnz``, off by default): implicit-feedback
+   ``SparseMatrixFactorization(device="gpu")`` against the CPU solver, 10 sweeps at
+   K = 64, float32 and float64, with the final objectives compared.
+6. **2:4 products** (``--nm-sizes``): ``X @ W.T`` with ``W`` of shape ``s x s``
    pruned to 2:4 and ``X`` of shape ``(b, s)`` in float16, for ``b`` in
    ``--nm-batches``: dense cuBLAS (``torch.mm``), torch's semi-structured tensor
    (cuSPARSELt) built from the dense pruned weights, cuSPARSE CSR, and
@@ -38,6 +41,7 @@ Usage::
 
     python benchmarks/bench_gpu.py [--backend cupy|numpy] [--nnz 1e7,1e8]
         [--sklearn-max 3e7] [--cv-nnz 1e7] [--cv-folds 5] [--cv-alphas 30] [--clf-nnz 1e7]
+        [--mf-nnz 1e7]
         [--nm-sizes 1024,...,16384] [--skip-lasso] [--quick] [--out FILE]
 """
 
@@ -48,10 +52,12 @@ import time
 
 import numpy as np
 import scipy
+import scipy.sparse as sp
 import sklearn
 
 import sparse_estimators
 from sparse_estimators.datasets import make_sparse_regression
+from sparse_estimators.decomposition import SparseMatrixFactorization
 from sparse_estimators.gpu import NUMPY, cupy_backend, enet_fista, prepare_design
 from sparse_estimators.linear_model import Lasso, LassoCV, SparseLogisticRegression
 
@@ -210,6 +216,36 @@ def clf_table(backend, X, y, C=1.0, tol=1e-6):
         f"{int(np.max(cpu.n_iter_))} | {np.count_nonzero(cpu.coef_)} | |")
 
 
+def mf_table(backend, nnz, K=64, sweeps=10):
+    """Implicit-feedback ``SparseMatrixFactorization``: ``sweeps`` sweeps (tol 0) on
+    the CPU (numba, all cores) and on the device, on counts with popular items."""
+    rng = np.random.default_rng(0)
+    n_users, n_items = int(nnz / 50), int(nnz / 500)
+    t = time.perf_counter()
+    users = rng.integers(0, n_users, int(nnz))
+    items = np.minimum((n_items * rng.random(int(nnz)) ** 3).astype(np.int64), n_items - 1)
+    R = sp.csr_matrix((1.0 + rng.poisson(2.0, int(nnz)), (users, items)),
+                      shape=(n_users, n_items))
+    R.sum_duplicates()
+    say(f"\n(data: {time.perf_counter() - t:.1f} s to generate)")
+    say(f"\n### Implicit-feedback matrix factorisation, {n_users:,} users x {n_items:,} "
+        f"items, nnz {R.nnz:,}, K = {K}, {sweeps} sweeps\n")
+    say("| solver | dtype | time (s) | per sweep (s) | rel. diff of the final objective |")
+    say("|---|---|---:|---:|---:|")
+    for dtype in (np.float32, np.float64):
+        Rd = R.astype(dtype)
+        cpu, t_cpu, device_fits = timed_fits(
+            lambda device: SparseMatrixFactorization(
+                n_components=K, feedback="implicit", max_iter=sweeps, tol=0.0,
+                random_state=0, device=device), Rd, None)
+        for label, dev, secs in device_fits:
+            diff = abs(dev.objective_[-1] - cpu.objective_[-1]) / cpu.objective_[-1]
+            say(f"| SparseMatrixFactorization(device='gpu') on {backend.name}, {label} | "
+                f"{np.dtype(dtype).name} | {secs:.3f} | {secs / sweeps:.4f} | {diff:.1e} |")
+        say(f"| SparseMatrixFactorization, CPU | {np.dtype(dtype).name} | {t_cpu:.3f} | "
+            f"{t_cpu / sweeps:.4f} | |")
+
+
 def nm_table(sizes, batches, repeats=20):
     import torch
     from torch.sparse import to_sparse_semi_structured
@@ -280,6 +316,8 @@ def main():
     ap.add_argument("--cv-alphas", type=int, default=30)
     ap.add_argument("--clf-nnz", type=float, default=0.0,
                     help="stored values of the logistic regression comparison (0: skip)")
+    ap.add_argument("--mf-nnz", type=float, default=0.0,
+                    help="stored values of the matrix factorisation comparison (0: skip)")
     ap.add_argument("--nm-sizes", default="1024,2048,4096,8192,16384")
     ap.add_argument("--nm-batches", default="256,4096")
     ap.add_argument("--skip-lasso", action="store_true")
@@ -309,7 +347,7 @@ def main():
         alpha = 0.05 * float(np.max(np.abs(X.T @ (y - y.mean())))) / n
         lasso_table(backend, X, y, alpha, args.tol, args.sklearn_max)
         del X, y
-    if (args.cv_nnz or args.clf_nnz) and backend.name == "numpy":
+    if (args.cv_nnz or args.clf_nnz or args.mf_nnz) and backend.name == "numpy":
         # a dry run: device="gpu" routed to NumPy
         from sparse_estimators.gpu import _backend
         _backend.cupy_backend = lambda: NUMPY
@@ -323,6 +361,8 @@ def main():
                           > np.median(y), 1, -1)
         clf_table(backend, X, labels)
         del X, y
+    if args.mf_nnz:
+        mf_table(backend, args.mf_nnz)
     if backend.name == "cupy" and not args.skip_nm:
         sizes = [int(s) for s in args.nm_sizes.split(",")]
         nm_table([s for s in sizes if s <= 2048] if args.quick else sizes,

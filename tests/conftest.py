@@ -1,8 +1,11 @@
-"""Shared fixtures for the linear-model tests: small seeded regression problems."""
+"""Shared fixtures: small seeded regression problems, and the GPU path's backends
+(emulated on NumPy, CuPy where there is a GPU, or CuPy missing)."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+
+from sparse_estimators.gpu import NUMPY, _backend
 
 
 def make_problem(n_samples=60, n_features=30, *, density=0.3, n_informative=5,
@@ -45,3 +48,36 @@ def fmt(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(42)
+
+
+def gpu_backend_or_skip():
+    """The CuPy backend, or skip the test where there is no GPU."""
+    try:
+        return _backend.cupy_backend()
+    except (ImportError, RuntimeError) as exc:
+        pytest.skip(f"no GPU: {exc}")
+
+
+@pytest.fixture
+def emulated_gpu(monkeypatch):
+    """Route device='gpu' to the NumPy backend: the estimators' GPU code path in CI."""
+    monkeypatch.setattr(_backend, "cupy_backend", lambda: NUMPY)
+
+
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def gpu_path(request, monkeypatch):
+    """``device="gpu"`` on the NumPy backend (CI) and, marked ``gpu``, on CuPy where
+    there is a GPU (skipped elsewhere): the backend's name."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_backend, "cupy_backend", lambda: NUMPY)
+    else:
+        gpu_backend_or_skip()
+    return request.param
+
+
+@pytest.fixture
+def no_cupy(monkeypatch):
+    """``device="gpu"`` as on a machine without CuPy."""
+    def missing():
+        raise ImportError("device='gpu' needs CuPy: install CuPy")
+    monkeypatch.setattr(_backend, "cupy_backend", missing)

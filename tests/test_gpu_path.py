@@ -6,11 +6,12 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import gpu_backend_or_skip
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparse_estimators.gpu import NUMPY, _backend, enet_fista, resolve_device
+from sparse_estimators.gpu import NUMPY, enet_fista, resolve_device
 from sparse_estimators.linear_model import ElasticNet, Lasso
 
 
@@ -81,23 +82,6 @@ def test_fista_all_zero_design_and_input_untouched():
     assert_allclose(y, snap[2])
 
 
-@pytest.fixture
-def emulated_gpu(monkeypatch):
-    """Route device='gpu' to the NumPy backend: the estimators' GPU code path in CI."""
-    monkeypatch.setattr(_backend, "cupy_backend", lambda: NUMPY)
-
-
-@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
-def gpu_path(request, monkeypatch):
-    """``device="gpu"`` on the NumPy backend (CI) and, marked ``gpu``, on CuPy where
-    there is a GPU (skipped elsewhere): the backend's name."""
-    if request.param == "numpy":
-        monkeypatch.setattr(_backend, "cupy_backend", lambda: NUMPY)
-    else:
-        _gpu_backend_or_skip()
-    return request.param
-
-
 @pytest.mark.parametrize("est", [Lasso(alpha=0.01), ElasticNet(alpha=0.02, l1_ratio=0.3),
                                  Lasso(alpha=0.01, fit_intercept=False)])
 def test_estimators_on_the_device_path(gpu_path, est):
@@ -125,14 +109,6 @@ def test_device_warm_start_and_non_convergence(gpu_path):
         Lasso(alpha=1e-4, tol=1e-14, max_iter=3, device="gpu").fit(X, y)
 
 
-@pytest.fixture
-def no_cupy(monkeypatch):
-    """``device="gpu"`` as on a machine without CuPy."""
-    def missing():
-        raise ImportError("device='gpu' needs CuPy: install CuPy")
-    monkeypatch.setattr(_backend, "cupy_backend", missing)
-
-
 def test_device_switch_without_cupy(no_cupy):
     X, y = problem()
     with pytest.raises(ImportError, match="CuPy"):
@@ -146,17 +122,10 @@ def test_device_switch_without_cupy(no_cupy):
         Lasso(device="tpu").fit(X, y)
 
 
-def _gpu_backend_or_skip():
-    try:
-        return _backend.cupy_backend()
-    except (ImportError, RuntimeError) as exc:
-        pytest.skip(f"no GPU: {exc}")
-
-
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-6), (np.float32, 1e-3)])
 def test_gpu_lasso_matches_cpu(dtype, tol):
-    backend = _gpu_backend_or_skip()
+    backend = gpu_backend_or_skip()
     X, y = problem(dtype=dtype, n=5000, p=2000)
     cpu = Lasso(alpha=0.005, tol=1e-10, max_iter=100_000).fit(X.astype(np.float64), y)
     # float32 sums carry ~1e-7 relative error: a relative gap of 1e-7 is their floor
@@ -174,7 +143,7 @@ def test_gpu_lasso_matches_cpu(dtype, tol):
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gpu_fused_kernels_match_numpy(dtype):
-    backend = _gpu_backend_or_skip()
+    backend = gpu_backend_or_skip()
     from sparse_estimators.gpu._backend import (
         extrapolate,
         fista_scalars,
@@ -219,7 +188,7 @@ def test_gpu_fused_kernels_match_numpy(dtype):
 @pytest.mark.gpu
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_gpu_design_transposes_on_the_device(fmt):
-    backend = _gpu_backend_or_skip()
+    backend = gpu_backend_or_skip()
     X, _ = problem(fmt)
     X_dev, XT_dev = backend.csr_pair(X, np.float64)
     assert_allclose(backend.to_host(X_dev.toarray()), X.toarray())
@@ -917,7 +886,7 @@ def test_spmv_group_follows_the_mean_row_length():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mean_row", [0.5, 3, 12, 40, 300, 3000])
 def test_gpu_csr_kernel_matches_the_host(dtype, mean_row):
-    backend = _gpu_backend_or_skip()
+    backend = gpu_backend_or_skip()
     from sparse_estimators.gpu._backend import csr_spmv
 
     rng = np.random.default_rng(7)

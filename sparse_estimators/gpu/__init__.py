@@ -11,6 +11,8 @@ estimator is asked for ``device="gpu"`` (or ``"auto"``).
 - :func:`glm_fista`: the L1 / elastic-net logistic and squared-hinge classifiers by
   FISTA with adaptive restart, certified by the CPU solver's duality gap, used by
   ``SparseLogisticRegression(device="gpu")`` and ``SparseLinearSVC(device="gpu")``.
+- :mod:`sparse_estimators.gpu._mf`: the matrix-factorisation sweeps, every row of a
+  half sweep at once, used by ``SparseMatrixFactorization(device="gpu")``.
 - :class:`DeviceNMSparse`: an :class:`~sparse_estimators.sparsity.NMSparse` weight
   on the device (through PyTorch), multiplied by cuSPARSELt's 2:4 kernels, cuBLAS or
   cuSPARSE, whichever a one-time measurement found fastest.
