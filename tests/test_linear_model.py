@@ -1427,3 +1427,43 @@ def test_support_newton_candidates(fmt):
     assert np.all(np.sign(cut[cut != 0]) == np.sign(w1[cut != 0]))
     assert objective(cut) < objective(w1)
     assert np.all((proj == 0) | (np.sign(proj) == np.sign(w1)))
+
+
+def test_every_warning_names_the_callers_line():
+    # warn_at_caller skips this package's frames and scikit-learn's fit wrappers,
+    # so public functions reached through others (lasso_path -> enet_path, fit ->
+    # _fit_context, SparseCoder.transform -> sparse_encode) still name this file
+    from sparse_estimators.decomposition import SparseCoder, sparse_encode
+    from sparse_estimators.linear_model import (
+        SparseLogisticRegression,
+        classifier_path,
+        enet_path,
+        lasso_path,
+    )
+
+    X, y, _ = make_problem(n_samples=60, n_features=30, seed=3)
+    labels = np.where(y > np.median(y), 1, 0)
+    D = np.random.default_rng(0).normal(size=(4, 30))
+    tight = dict(tol=1e-14, max_iter=2)
+    calls = {
+        "Lasso.fit": lambda: Lasso(alpha=1e-4, **tight).fit(X, y),
+        "alpha=0": lambda: Lasso(alpha=0.0, **tight).fit(X, y),
+        "LassoCV.fit": lambda: LassoCV(alphas=[1e-4], cv=2, **tight).fit(X, y),
+        "enet_path": lambda: enet_path(X, y, alphas=[1e-4], **tight),
+        "lasso_path": lambda: lasso_path(X, y, alphas=[1e-4], **tight),
+        "classifier_path": lambda: classifier_path(X, labels, Cs=[1e3], max_iter=1,
+                                                   tol=1e-14),
+        "SparseLogisticRegression.fit": lambda: SparseLogisticRegression(
+            C=1e3, max_iter=1, tol=1e-14).fit(X, labels),
+        "sparse_encode": lambda: sparse_encode(X.toarray(), D, alpha=1e-3, **tight),
+        "SparseCoder.transform": lambda: SparseCoder(
+            D, transform_algorithm="lasso_cd", transform_alpha=1e-3,
+            transform_max_iter=2).transform(X.toarray()),
+    }
+    for name, call in calls.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        files = {w.filename for w in caught
+                 if issubclass(w.category, (ConvergenceWarning, UserWarning))}
+        assert files == {__file__}, name

@@ -2,7 +2,6 @@
 and ``SparseCoder`` (scikit-learn's API, numba kernels on the Gram matrix)."""
 
 import numbers
-import warnings
 from contextlib import nullcontext
 
 import numpy as np
@@ -22,6 +21,7 @@ from sklearn.utils.validation import validate_data
 from .._kernels._coding import gram_lasso_cd, gram_lasso_lars, gram_omp
 from ..utils import check_sparse_structure, device_backend
 from ..utils._parallel import run_rows, single_threaded_blas
+from ..utils._warnings import warn_at_caller
 
 ALGORITHMS = ("lasso_cd", "lasso_lars", "omp", "threshold")
 _DTYPES = [np.float64, np.float32]
@@ -202,9 +202,9 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
         failures = run_rows(gram_lasso_lars, (G, Q, a, bool(positive), max_iter, code,
                                               n_steps), n, n * K * 64, threads)
         if sum(failures):
-            warnings.warn(f"LARS stopped before alpha for {sum(failures)} of {n} samples "
-                          f"(max_iter={max_iter} steps, or atoms numerically dependent).",
-                          ConvergenceWarning, stacklevel=2)
+            warn_at_caller(f"LARS stopped before alpha for {sum(failures)} of {n} samples "
+                           f"(max_iter={max_iter} steps, or atoms numerically dependent).",
+                           ConvergenceWarning)
     else:
         a = _check_alpha(alpha)
         max_iter = _check_positive_int(max_iter, "max_iter")
@@ -220,9 +220,9 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
                                             float(tol), code, n_iter),
                             n, n * K * K, threads)
         if sum(failures):
-            warnings.warn(f"Coordinate descent did not converge for {sum(failures)} of "
-                          f"{n} samples within max_iter={max_iter} epochs; increase "
-                          "max_iter or tol.", ConvergenceWarning, stacklevel=2)
+            warn_at_caller(f"Coordinate descent did not converge for {sum(failures)} of "
+                           f"{n} samples within max_iter={max_iter} epochs; increase "
+                           "max_iter or tol.", ConvergenceWarning)
     code = code.astype(out_dtype, copy=False)
     return sp.csr_matrix(code) if return_sparse else code
 
@@ -240,9 +240,9 @@ def _encode_on_device(backend, X, dictionary, alpha, positive, init, tol, max_it
                                                 positive=bool(positive), init=init,
                                                 tol=float(tol), max_iter=max_iter)
     if not converged:
-        warnings.warn(f"FISTA did not reach tol={tol} for every sample within "
-                      f"max_iter={max_iter} iterations on device {backend.name!r}; "
-                      "increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
+        warn_at_caller(f"FISTA did not reach tol={tol} for every sample within "
+                       f"max_iter={max_iter} iterations on device {backend.name!r}; "
+                       "increase max_iter or tol.", ConvergenceWarning)
     code = code.astype(out_dtype, copy=False)
     return sp.csr_matrix(code) if return_sparse else code
 

@@ -1,7 +1,6 @@
 """Regularisation paths of the sparse linear classifiers, and their cross-validated
 versions (``C`` chosen on held-out folds along warm-started paths)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.utils.validation import validate_data
 
 from .._solvers._glm import as_solver_input, csr_or_none, glm_solve
 from ..utils import check_sparse_structure, device_backend
+from ..utils._warnings import warn_at_caller
 from ._classifiers import (
     _DTYPES,
     SparseLinearSVC,
@@ -207,9 +207,8 @@ def classifier_path(X, y, *, loss="logistic", Cs=10, eps=1e-3, l1_ratio=1.0,
                              n_jobs=n_jobs, X_rows=csr_or_none(X))
     if not all(r[3].all() for r in results):
         kind = "Newton" if backend is None else "FISTA"
-        warnings.warn(f"Some fits of the path did not reach tol={tol:g} in "
-                      f"max_iter={max_iter} {kind} iterations.", ConvergenceWarning,
-                      stacklevel=2)
+        warn_at_caller(f"Some fits of the path did not reach tol={tol:g} in "
+                       f"max_iter={max_iter} {kind} iterations.", ConvergenceWarning)
     return (grid, np.array([r[0] for r in results]), np.array([r[1] for r in results]),
             np.array([r[2] for r in results]))
 

@@ -1,7 +1,6 @@
 """L1 / elastic-net linear classifiers: logistic regression and the L2-loss SVM
 (proximal Newton over the working-set coordinate descent of the regression core)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._solvers._glm import as_solver_input, csr_or_none, glm_solve, null_gradient_norm
 from ..utils import check_sparse_structure, device_backend
+from ..utils._warnings import warn_at_caller
 
 _DTYPES = [np.float64, np.float32]
 
@@ -200,11 +200,11 @@ class _SparseLinearClassifier(_CheckedLinearClassifierMixin, SparseCoefMixin, Ba
         self.n_iter_ = np.array([r[3] for r in results], dtype=np.int32)
         if not all(r[4] for r in results):
             worst = float(np.max(self.dual_gap_))
-            warnings.warn(
+            warn_at_caller(
                 f"{solver} did not converge: relative duality gap {worst:.3e} is above "
                 f"tol={self.tol:g} after max_iter={self.max_iter} {iterations} iterations. "
                 "Increase max_iter, raise tol, or scale the features.",
-                ConvergenceWarning, stacklevel=3)
+                ConvergenceWarning)
         return self
 
     def __sklearn_tags__(self):

@@ -1,7 +1,6 @@
 """Lasso and ElasticNet estimators and their regularisation paths."""
 
 import numbers
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,6 +19,7 @@ from ..utils import (
     device_backend,
     normalized_sample_weight,
 )
+from ..utils._warnings import warn_at_caller
 
 _DTYPES = [np.float64, np.float32]
 
@@ -33,11 +33,11 @@ def _convergence_message(gap, tol, max_iter, unit="epochs"):
     )
 
 
-def _warn_not_converged(gaps, converged, tol_abs, max_iter, stacklevel=3, unit="epochs"):
+def _warn_not_converged(gaps, converged, tol_abs, max_iter, unit="epochs"):
     if not np.all(converged):
         worst = int(np.argmax(np.where(converged, -np.inf, gaps)))
-        warnings.warn(_convergence_message(gaps[worst], tol_abs, max_iter, unit),
-                      ConvergenceWarning, stacklevel=stacklevel)
+        warn_at_caller(_convergence_message(gaps[worst], tol_abs, max_iter, unit),
+                       ConvergenceWarning)
 
 
 def _check_finite_model(coef, intercept):
@@ -229,10 +229,10 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
             Fitted estimator.
         """
         if self.alpha == 0:
-            warnings.warn(
+            warn_at_caller(
                 "With alpha=0, coordinate descent solves ordinary least squares and "
                 "converges slowly; sklearn.linear_model.LinearRegression is the right "
-                "tool.", UserWarning, stacklevel=3)  # past sklearn's _fit_context
+                "tool.", UserWarning)
         backend = device_backend(self.device)
         check_sparse_structure(X)
         # On the device path X's values are checked for NaN / inf on the device,
@@ -265,9 +265,8 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 positive=self.positive, tol=self.tol, max_iter=self.max_iter,
                 shuffle=shuffle, seed=seed, verbose=self.verbose,
             )
-            # stacklevel: this fit, sklearn's _fit_context wrapper, the caller
             _warn_not_converged(g, conv, gap_tolerance(yc, self.tol, design.W),
-                                self.max_iter, stacklevel=4)
+                                self.max_iter)
             coef[k] = coefs[:, 0]
             intercept[k] = design.intercept(coef[k], y_offset)
             gaps[k] = g[0]
@@ -310,7 +309,7 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
                 _warn_not_converged(
                     gaps[k:k + 1], [conv],
                     gap_tolerance(design.center_target(Y[:, k])[0], self.tol, design.W),
-                    self.max_iter, stacklevel=5, unit="FISTA iterations")
+                    self.max_iter, unit="FISTA iterations")
             n_iter.append(its)
         return self._store(coef, intercept, gaps, n_iter, y_ndim)
 

@@ -255,7 +255,7 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
             coefs, gaps, its, conv = enet_path_solve(
                 full, yc, [self.alpha_], self.l1_ratio_, **path_kw)
             _warn_not_converged(gaps, conv, gap_tolerance(yc, self.tol, full.W),
-                                self.max_iter, stacklevel=4)
+                                self.max_iter)
             self.coef_ = coefs[:, 0]
             self.intercept_ = X.dtype.type(full.intercept(self.coef_, y_offset))
             self.dual_gap_ = float(gaps[0])
