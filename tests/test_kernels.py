@@ -451,7 +451,7 @@ def test_enet_inner_screening_keeps_the_solution(fmt, l1_ratio, shuffle):
         rt = np.empty(n)
         c = K.residual(*d.kernel_args, yc, w, rt)
         hist = np.empty((6, p))
-        epochs, c, _, gap = K.enet_inner(
+        epochs, c, _, gap, _ = K.enet_inner(
             *d.kernel_args, d.W, d.s, yc, d.norms, ws, w, rt, c, l1, l2, False,
             100_000, tol, 1, 1e-12, hist, 0, shuffle, 0, True, screen,
             np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))
@@ -481,7 +481,7 @@ def test_enet_inner_screening_with_a_zero_column_and_no_l2():
     w, rt = np.zeros(p), np.empty(n)
     c = K.residual(*d.kernel_args, yc, w, rt)
     tol = 1e-12 * (yc @ yc)
-    _, _, _, gap = K.enet_inner(
+    _, _, _, gap, _ = K.enet_inner(
         *d.kernel_args, d.W, d.s, yc, d.norms, ws, w, rt, c, l1, 0.0, False, 100_000,
         tol, 1, 1e-12, np.empty((6, p)), 0, False, 0, True, True,
         np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))

@@ -371,16 +371,20 @@ def test_dense_regime_is_optimal(fmt, fit_intercept, weighted, positive, capsys)
     tol = 1e-12
     est = Lasso(alpha=alpha, fit_intercept=fit_intercept, positive=positive, tol=tol,
                 max_iter=100_000, verbose=1).fit(X, y, sample_weight=sw)
-    lines = [ln.split() for ln in capsys.readouterr().out.splitlines()
-             if "working set" in ln]
+    out = capsys.readouterr().out.splitlines()
+    lines = [ln.split() for ln in out if "working set" in ln]
     # "support S, support + violators V, candidates C, working set N": N == C
     # (with positive=True fewer than half of the features may violate at first)
     if not positive:
         assert any(int(ln[-1]) == int(ln[-4].rstrip(",")) > 10 for ln in lines)
+        # the dense regime's last inner check certified the gap: no outer pass after
+        assert "working set" in out[-1]
     w = est.coef_
     assert np.count_nonzero(w) > X.shape[1] // 3
     gap, scale = duality_gap(X, y, w, alpha, 1.0, sw, fit_intercept, positive)
     assert -1e-13 * scale <= gap <= tol * scale
+    # the reported gap is that of the returned coefficients
+    assert_allclose(est.dual_gap_, gap, rtol=1e-3, atol=1e-14 * scale)
     bound = kkt_bound(X, tol * scale, alpha, 1.0, sw, fit_intercept)
     assert kkt_violation(X, y, w, alpha, 1.0, sw, fit_intercept, positive) <= bound
     ref = sk.Lasso(alpha=alpha, fit_intercept=fit_intercept, positive=positive,

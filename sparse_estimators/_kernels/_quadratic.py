@@ -365,13 +365,15 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     Buffers come from the caller (no allocation here: numba's array constructors
     add to the cold-cache compile time): ``order``, an int64 array of ``len(ws)``,
     and ``work``, a float64 array of at least ``inner_work_size(len(ws), K)``.
-    Returns ``(n_epochs, c, n_hist, gap)``.
+    Returns ``(n_epochs, c, n_hist, gap, m_act)``: ``gap`` is that of the last check,
+    over the ``m_act`` features of ``ws`` left after screening (``order[:m_act]``).
     """
     m = ws.shape[0]
     K = hist.shape[0] - 1
     w_acc = work[:m]
     w_old = work[m:2 * m]
-    grad = work[2 * m:3 * m]
+    grad = work[2 * m:3 * m]  # its first m_act entries are read after return (see
+    #                           _solvers._enet._inner_certificate)
     w_ws = work[3 * m:4 * m]
     norms_ws = work[4 * m:5 * m]
     lin_sys = work[5 * m:5 * m + K * K]  # Anderson's K x K system, flat
@@ -478,7 +480,7 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
                 c = _anderson_step(X, data, indices, indptr, xbar, s, yc, ws, w, rt, c,
                                    l1, l2, positive, hist, K, w_acc, w_old, lin_sys,
                                    coefs)
-    return epoch, c, n_hist, gap
+    return epoch, c, n_hist, gap, m_act
 
 
 @njit(cache=True, nogil=True)
