@@ -125,3 +125,22 @@ def test_recommend_command(feedback, capsys):
     assert len(lines) == 3 and all("(19" in line for line in lines)   # titles with years
     assert main(["recommend", "--user", "100000"]) == 2
     assert "--user must be in" in capsys.readouterr().err
+
+
+def test_fit_warnings_name_the_command_line_code(tmp_path, data):
+    # the package's entry points count as the caller of the estimator
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = data
+    path = tmp_path / "d.svmlight"
+    dump_svmlight_file(X, y, str(path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        main(["fit", str(path), "--alpha", "1e-6", "--max-iter", "1", "--tol", "1e-14",
+              "--test-size", "0"])
+    from sparse_estimators import _cli
+
+    files = {w.filename for w in caught if w.category is ConvergenceWarning}
+    assert files == {_cli.__file__}

@@ -63,6 +63,22 @@ def test_device_fit_is_the_cpu_fit(gpu_path, kw, dtype):
         assert dev.user_factors_.min() >= 0 and dev.components_.min() >= 0
 
 
+def test_float32_objective_is_summed_in_float64(gpu_path):
+    # near convergence the sweeps' decrease is below float32 rounding of the
+    # objective: summed in float32 it rose at sweep 9 and stopped the fit (22 on
+    # the CPU, whose kernel sums the observed loss in float64)
+    rng = np.random.default_rng(1)
+    R = sp.random(60, 40, density=0.2, format="csr", random_state=3)
+    R.data = rng.integers(0, 4, R.nnz).astype(np.float32)
+    R = sp.vstack([R, sp.csr_matrix((3, 40), dtype=np.float32)]).tocsr()
+    est = dict(n_components=3, random_state=0, max_iter=25, tol=1e-10, nonnegative=True,
+               reg_scaling="none", l1_ratio=0.9, alpha=0.5)
+    cpu = MF(**est).fit(R)
+    dev = MF(device="gpu", **est).fit(R)
+    assert dev.n_iter_ == cpu.n_iter_
+    assert_allclose(dev.objective_, cpu.objective_, rtol=1e-6)
+
+
 def test_half_sweep_is_one_cd_pass_per_row():
     # each row's step is the exact minimiser of its coordinate problem: a row's
     # objective after the pass is the CPU kernel's (checked on one column: one

@@ -133,8 +133,9 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         the same objective, iterates equal to the CPU's up to rounding, and the
         fitted factors back on the host. ``"auto"`` takes the GPU when CuPy and a
         device are there and the CPU otherwise; ``"gpu"`` without them raises an
-        error saying what is missing. ``transform``, ``partial_fit``, ``predict``,
-        ``score`` and ``recommend`` run on the CPU.
+        error saying what is missing. ``transform``, ``partial_fit`` (but for a
+        first call, which is ``fit``), ``predict``, ``score`` and ``recommend`` run
+        on the CPU.
 
     Attributes
     ----------

@@ -62,8 +62,12 @@ class DeviceSide:
 
     def matrix(self, backend, values):
         """The side's CSR matrix holding ``values`` (one per stored entry)."""
-        return backend.sparse.csr_matrix((values, self.indices, self.indptr),
-                                         shape=(self.n_rows, self.n_cols))
+        M = backend.sparse.csr_matrix((values, self.indices, self.indptr),
+                                      shape=(self.n_rows, self.n_cols))
+        # canonical by construction (validated CSR, or its transpose): said so, or
+        # cupyx checks it with a kernel and a host sync before every SpMM
+        M.has_canonical_format = True
+        return M
 
 
 def device_sides(backend, indptr, indices, n_cols, ct, cm, layouts, count_scaling):
@@ -180,7 +184,9 @@ def half_sweep(backend, side, X, Y, S=None, want_loss=False):
             e -= cm * (new - xf)[side.rows] * yf[side.indices]
     if not want_loss:
         return None
-    r = _predictions(backend, side, X, Y).astype(np.float64)
+    # predictions summed in float64, as the CPU kernel does: a float32 objective
+    # can rise by rounding and stop the fit sweeps early at a tight tol
+    r = _predictions(backend, side, X.astype(np.float64), Y.astype(np.float64))
     ct = side.ct.astype(np.float64)
     cm = side.cm.astype(np.float64) if side.cm is not None else side.cm_value
     return (cm * r * r - 2.0 * ct * r).sum()

@@ -42,6 +42,13 @@ def warn_at_caller(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=level)
 
 
+#: the package's own entry points count as the caller (a warning of
+#: ``python -m sparse_estimators fit ...`` names the command-line code)
+_ENTRY_POINTS = tuple(os.path.join(_PACKAGE, name) for name in ("_cli.py", "__main__.py"))
+
+
 def _inside(filename):
     path = os.path.abspath(filename)
+    if path in _ENTRY_POINTS:
+        return False
     return path.startswith(_PACKAGE) or path in _SKLEARN_WRAPPERS
