@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._backend import prox_step
+
 __all__ = ["DeviceSide", "device_sides", "fit_factors"]
 
 
@@ -141,15 +143,16 @@ def _predictions(backend, side, X, Y):
     return r
 
 
-def _coordinate_min(xp, b, thresh, a, positive, old):
+def _coordinate_min(backend, b, thresh, a, positive, old):
     """``prox_enet`` of the CPU kernel for every row: the minimiser of ``a w^2 / 2
-    - b w + thresh |w|`` (``w >= 0`` if positive), or ``old`` where ``a <= 0``."""
+    - b w + thresh |w|`` (``w >= 0`` if positive), i.e. the FISTA solvers'
+    :func:`prox_step` at ``b`` with ``a`` as the shrink, or ``old`` where
+    ``a <= 0``."""
+    xp = backend.xp
     has_curvature = a > 0.0
-    denom = xp.where(has_curvature, a, 1.0)
-    if positive:
-        new = xp.maximum(b - thresh, 0.0) / denom
-    else:
-        new = xp.sign(b) * xp.maximum(xp.abs(b) - thresh, 0.0) / denom
+    zero = xp.zeros((), dtype=b.dtype)
+    new = prox_step(backend, b, zero, zero, thresh, xp.where(has_curvature, a, 1.0),
+                    positive)
     return xp.where(has_curvature, new, old).astype(old.dtype, copy=False)
 
 
@@ -178,7 +181,8 @@ def half_sweep(backend, side, X, Y, S=None, want_loss=False):
         if S is not None:
             a = a + S[f, f]
             b = b - (X @ S[f] - S[f, f] * xf)
-        new = _coordinate_min(xp, b, side.reg_scale * side.l1[f], a, side.positive[f], xf)
+        new = _coordinate_min(backend, b, side.reg_scale * side.l1[f], a,
+                              side.positive[f], xf)
         X[:, f] = new
         if side.weighted:
             e -= cm * (new - xf)[side.rows] * yf[side.indices]
