@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sparse_estimators import _kernels as K
 from sparse_estimators._solvers import Design, alpha_grid, alpha_max, enet_path_solve, enet_solve
+from sparse_estimators._solvers._enet import _inner_solve
 
 
 # ------------------------------------------------------------------ helpers
@@ -451,10 +452,10 @@ def test_enet_inner_screening_keeps_the_solution(fmt, l1_ratio, shuffle):
         rt = np.empty(n)
         c = K.residual(*d.kernel_args, yc, w, rt)
         hist = np.empty((6, p))
-        epochs, c, _, gap, _ = K.enet_inner(
-            *d.kernel_args, d.W, d.s, yc, d.norms, ws, w, rt, c, l1, l2, False,
-            100_000, tol, 1, 1e-12, hist, 0, shuffle, 0, True, screen,
-            np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))
+        epochs, c, _, gap, _ = _inner_solve(
+            d, yc, ws, w, rt, c, l1, l2, False, 100_000, tol, 1, 1e-12, hist, 0,
+            shuffle, 0, True, screen, np.empty(p, dtype=np.int64),
+            np.empty(K.inner_work_size(p, 5)))
         assert gap <= tol and epochs < 100_000
         Xs, _, _ = _explicit(X, None, False)
         r = yc - Xs @ w
@@ -481,10 +482,87 @@ def test_enet_inner_screening_with_a_zero_column_and_no_l2():
     w, rt = np.zeros(p), np.empty(n)
     c = K.residual(*d.kernel_args, yc, w, rt)
     tol = 1e-12 * (yc @ yc)
-    _, _, _, gap, _ = K.enet_inner(
-        *d.kernel_args, d.W, d.s, yc, d.norms, ws, w, rt, c, l1, 0.0, False, 100_000,
-        tol, 1, 1e-12, np.empty((6, p)), 0, False, 0, True, True,
-        np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))
+    _, _, _, gap, _ = _inner_solve(
+        d, yc, ws, w, rt, c, l1, 0.0, False, 100_000, tol, 1, 1e-12, np.empty((6, p)),
+        0, False, 0, True, True, np.empty(p, dtype=np.int64),
+        np.empty(K.inner_work_size(p, 5)))
     assert gap <= tol and w[3] == 0.0
     r = yc - X @ w
     assert _ref_gap(l1, 0.0, False, r, yc, X.T @ r, w, None) <= tol * (1 + 1e-6)
+
+
+def _inner_run(X, d, yc, l1, max_epochs, tol, every, screen):
+    n, p = X.shape
+    w, rt = np.zeros(p), np.empty(n)
+    c = K.residual(*d.kernel_args, yc, w, rt)
+    out = _inner_solve(d, yc, np.arange(p), w, rt, c, l1, 0.0, False, max_epochs, tol,
+                       every, -1.0, np.empty((6, p)), 0, False, 0, False, screen,
+                       np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))
+    return out, w, rt
+
+
+def test_inner_solve_resumes_after_each_extrapolation(monkeypatch):
+    # enet_inner returns when its Anderson history (K = 5) is full; _inner_solve
+    # runs anderson_step and resumes the same loop, whose state (screened set,
+    # check schedule, last gap) must survive the return
+    import sparse_estimators._solvers._enet as E
+
+    rng = np.random.default_rng(5)
+    n, p = 300, 40  # dense: every epoch streams n_samples values, so it extrapolates
+    X = rng.standard_normal((n, p))
+    y = X[:, :3] @ np.array([3.0, -2.0, 1.0]) + rng.standard_normal(n)
+    d = Design(np.asfortranarray(X), None, False)
+    yc, _ = d.center_target(y)
+    l1 = 0.3 * alpha_max(d, yc) * d.W
+    calls = []
+    real = K.anderson_step
+    monkeypatch.setattr(E.K, "anderson_step",
+                        lambda *a: calls.append(1) or real(*a))
+
+    # checks at epochs 4, 8 and 12 (screening at each), extrapolations after
+    # epochs 6 and 12, then one more epoch: the gap and the screened set are those
+    # of the check at epoch 12, carried across the last return
+    (epochs, _, n_hist, gap, m_act), w, rt = _inner_run(X, d, yc, l1, 13, -1.0, 4, True)
+    assert (epochs, n_hist, len(calls)) == (13, 1, 2)
+    assert np.isfinite(gap) and 3 <= m_act < p
+    assert_allclose(rt, yc - X @ w, atol=1e-10 * np.abs(yc).max())
+    # the check schedule runs on across the return: with checks every 4 epochs the
+    # 8th is checked (3 epochs after resuming), and its gap is the final point's
+    l1_dense = 1e-3 * alpha_max(d, yc) * d.W  # a dense solution: many epochs
+    (epochs, _, _, gap, _), w, _ = _inner_run(X, d, yc, l1_dense, 8, -1.0, 4, False)
+    r = yc - X @ w
+    assert epochs == 8 and gap > 1e-10 * (yc @ yc)  # far above rounding
+    assert_allclose(gap, _ref_gap(l1_dense, 0.0, False, r, yc, X.T @ r, w, None),
+                    rtol=1e-8)
+
+    calls.clear()
+    tol = 1e-12 * (yc @ yc)
+    (epochs, _, _, gap, _), w, _ = _inner_run(X, d, yc, l1_dense, 100_000, tol, 3, True)
+    assert gap <= tol and len(calls) > 0 and epochs < 100_000
+    r = yc - X @ w
+    assert _ref_gap(l1_dense, 0.0, False, r, yc, X.T @ r, w, None) <= tol * (1 + 1e-6)
+
+
+def test_anderson_kernel_compiles_only_when_a_fit_extrapolates():
+    # a fit whose working sets stream fewer than n_samples values never
+    # extrapolates, and must not load or compile the Anderson kernel (about 1 s of
+    # a cold-cache first fit); one that extrapolates does
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, scipy.sparse as sp\n"
+        "from sparse_estimators.linear_model import Lasso\n"
+        "from sparse_estimators import _kernels as K\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = sp.random(2000, 500, density=0.01, format='csr', random_state=0)\n"
+        "y = X[:, :3] @ np.ones(3) + 0.01 * rng.standard_normal(2000)\n"
+        "Lasso(alpha=0.1 * np.abs(X.T @ (y - y.mean())).max() / 2000).fit(X, y)\n"
+        "print(len(K.anderson_step.signatures))\n"
+        "Xd = rng.standard_normal((300, 40)); yd = Xd @ rng.standard_normal(40)\n"
+        "Lasso(alpha=1e-3, fit_intercept=False, tol=1e-10).fit(Xd, yd)\n"
+        "print(len(K.anderson_step.signatures))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["0", "1"]

@@ -28,6 +28,7 @@ from ._prox import (
     topk_segments,
 )
 from ._quadratic import (
+    anderson_step,
     csc_column_stats,
     csc_dense_block,
     dense_constant_columns,
@@ -43,6 +44,7 @@ _cpu_target.typing_context.refresh()
 _cpu_target.target_context.refresh()
 
 __all__ = [
+    "anderson_step",
     "csc_column_stats",
     "csc_dense_block",
     "csc_take_columns",

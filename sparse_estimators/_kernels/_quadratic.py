@@ -284,19 +284,31 @@ def _shuffle(order, state):
     return state
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _anderson_step(X, data, indices, indptr, xbar, s, yc, ws, w, rt, c, l1, l2, positive,
-                   hist, K, w_acc, w_old, lin_sys, coefs):
-    """Try the Anderson extrapolation of the last ``K + 1`` iterates in ``hist``.
+@njit(cache=True, nogil=True)
+def anderson_step(X, data, indices, indptr, xbar, s, yc, ws, w, rt, c, l1, l2, positive,
+                  hist, work):
+    """Try the Anderson extrapolation of the ``K + 1`` iterates in ``hist``.
+
+    Called by the solver when :func:`enet_inner` returns with its history full
+    (Bertrand & Massias, AISTATS 2021). A kernel of its own, not a callee of
+    ``enet_inner``: numba compiles it on the first extrapolation, so a process
+    whose fits never extrapolate (working sets with fewer stored values than
+    ``n_samples``) does not pay its ~1 s of cold-cache compile time.
 
     The candidate is kept only if it lowers the objective ``P``, tested exactly
     through the residual: move to it (one pass over the working set), compare
     ``||r||^2 / 2 + penalty`` before and after (``O(n_samples)``), and move back if
-    it did not drop (one more pass). The caller only extrapolates when the working
-    set holds at least ``n_samples`` non-zeros, so the test costs at most about one
-    epoch. Returns the new ``c``.
+    it did not drop (one more pass). The solver only extrapolates when the working
+    set holds at least ``n_samples`` stored values, so the test costs at most about
+    one epoch. ``work`` is ``enet_inner``'s buffer (its first ``2 m`` entries and
+    the Anderson system are scratch here). Returns the new ``c``.
     """
     m = ws.shape[0]
+    K = hist.shape[0] - 1
+    w_acc = work[:m]
+    w_old = work[m:2 * m]
+    lin_sys = work[5 * m:5 * m + K * K]
+    coefs = work[5 * m + K * K:5 * m + K * (K + 1)]
     if not _anderson_coefs(hist, K, lin_sys, coefs):
         return c
     dpen = 0.0
@@ -330,24 +342,32 @@ def _anderson_step(X, data, indices, indptr, xbar, s, yc, ws, w, rt, c, l1, l2, 
     return c_old
 
 
+#: Entries of the float64 ``work`` buffer after the Anderson system: the state of
+#: :func:`enet_inner`'s loop kept across a return for an extrapolation.
+_STATE = 5
+
+
 def inner_work_size(m, K):
     """Length of the float64 ``work`` buffer :func:`enet_inner` needs."""
-    return 5 * m + K * (K + 1)
+    return 5 * m + K * (K + 1) + _STATE
 
 
 @njit(cache=True, nogil=True)
 def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1, l2,
                positive, max_epochs, tol, check_every, dw_tol, hist, n_hist, shuffle,
-               seed, dec_cue, screen, order, work):
+               seed, dec_cue, screen, order, work, resume):
     """Solve the elastic net restricted to the working set ``ws``.
 
-    Cyclic coordinate descent (Friedman et al. 2010) over ``ws`` with Anderson
-    acceleration of the iterates every ``K = hist.shape[0] - 1`` epochs (Bertrand &
-    Massias, "Anderson acceleration of coordinate descent", AISTATS 2021; ``K = 0``
-    disables it): the extrapolated point is kept only when it lowers the objective,
-    so the iterates stay monotone. Testing that costs ``O(n_samples)``, so working
-    sets with fewer than ``n_samples`` non-zeros (cheap, small epochs) are not
-    extrapolated.
+    Cyclic coordinate descent (Friedman et al. 2010) over ``ws``, recording the
+    iterates for Anderson acceleration (Bertrand & Massias, "Anderson acceleration
+    of coordinate descent", AISTATS 2021) in ``hist``, of ``K + 1`` rows (one row:
+    no acceleration). When ``K + 1`` iterates are recorded the kernel returns with
+    ``extrapolate`` set: the caller runs :func:`anderson_step` and calls again with
+    ``resume=True`` and ``n_hist=0``, which continues the same loop (its state is
+    kept in ``order``, ``work`` and ``seed``'s returned value) as if the
+    extrapolation had happened inside. The caller enables the acceleration only
+    for working sets with at least ``n_samples`` stored values: the extrapolation
+    costs ``O(n_samples)``.
 
     Every ``check_every`` epochs, and after any epoch whose largest update is
     ``<= dw_tol`` times the largest coefficient (scikit-learn's cue), the duality
@@ -365,36 +385,36 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     Buffers come from the caller (no allocation here: numba's array constructors
     add to the cold-cache compile time): ``order``, an int64 array of ``len(ws)``,
     and ``work``, a float64 array of at least ``inner_work_size(len(ws), K)``.
-    Returns ``(n_epochs, c, n_hist, gap, m_act)``: ``gap`` is that of the last check,
-    over the ``m_act`` features of ``ws`` left after screening (``order[:m_act]``).
+    Pass ``seed`` as a ``np.uint64`` always (a Python int would compile a second
+    signature).
+    Returns ``(n_epochs, c, n_hist, gap, m_act, extrapolate, seed)``: ``gap`` is
+    that of the last check, over the ``m_act`` features of ``ws`` left after
+    screening (``order[:m_act]``); ``seed`` is the shuffling state to pass back
+    on resuming.
     """
     m = ws.shape[0]
     K = hist.shape[0] - 1
-    w_acc = work[:m]
-    w_old = work[m:2 * m]
     grad = work[2 * m:3 * m]  # its first m_act entries are read after return (see
     #                           _solvers._enet._inner_certificate)
     w_ws = work[3 * m:4 * m]
     norms_ws = work[4 * m:5 * m]
-    lin_sys = work[5 * m:5 * m + K * K]  # Anderson's K x K system, flat
-    coefs = work[5 * m + K * K:5 * m + K * (K + 1)]
-    for k in range(m):
-        order[k] = ws[k]
-    m_act = m  # order[:m_act]: the features not screened out
+    loop = work[5 * m + K * (K + 1):5 * m + K * (K + 1) + _STATE]  # kept on return
     state = np.uint64(seed)
-    if data is None:
-        nnz_ws = m * rt.shape[0]
-    else:
-        nnz_ws = 0
-        for k in range(m):
-            nnz_ws += indptr[ws[k] + 1] - indptr[ws[k]]
-    if nnz_ws < rt.shape[0]:
-        K = 0
-    gap = np.inf
     epoch = 0
-    last_check = 0
-    cue_space = 1.0  # epochs before a cue may trigger a check (a float count)
-    dec_prev = 0.0
+    if resume:
+        m_act = np.int64(loop[0])
+        last_check = -np.int64(loop[1])
+        cue_space = loop[2]
+        dec_prev = loop[3]
+        gap = loop[4]
+    else:
+        for k in range(m):
+            order[k] = ws[k]
+        m_act = m  # order[:m_act]: the features not screened out
+        last_check = 0
+        cue_space = 1.0  # epochs before a cue may trigger a check (a float count)
+        dec_prev = 0.0
+        gap = np.inf
     while epoch < max_epochs:
         act = order[:m_act]
         if shuffle:
@@ -476,11 +496,13 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
                 hist[n_hist, k] = w[ws[k]]
             n_hist += 1
             if n_hist == K + 1:
-                n_hist = 0
-                c = _anderson_step(X, data, indices, indptr, xbar, s, yc, ws, w, rt, c,
-                                   l1, l2, positive, hist, K, w_acc, w_old, lin_sys,
-                                   coefs)
-    return epoch, c, n_hist, gap, m_act
+                loop[0] = m_act
+                loop[1] = epoch - last_check
+                loop[2] = cue_space
+                loop[3] = dec_prev
+                loop[4] = gap
+                return epoch, c, n_hist, gap, m_act, True, state
+    return epoch, c, n_hist, gap, m_act, False, state
 
 
 @njit(cache=True, nogil=True)

@@ -369,6 +369,28 @@ def _support_newton(design, w, S, sign, grad_S, l1, l2, cache):
     return out, built
 
 
+def _inner_solve(design, yc, ws, w, rt, c, l1, l2, positive, max_epochs, tol, every,
+                 dw_tol, hist, n_hist, shuffle, seed, dec_cue, screen, order, work):
+    """:func:`K.enet_inner` on ``ws``, with the Anderson extrapolations it asks for
+    (:func:`K.anderson_step`, a kernel of its own so that numba compiles it only
+    once a fit extrapolates). Returns ``(n_epochs, c, n_hist, gap, m_act)``."""
+    kargs = design.kernel_args
+    state = np.uint64(seed)
+    resume = False
+    n_epochs = 0
+    while True:
+        epochs, c, n_hist, gap, m_act, extrapolate, state = K.enet_inner(
+            *kargs, design.W, design.s, yc, design.norms, ws, w, rt, c, l1, l2,
+            positive, max_epochs - n_epochs, tol, every, dw_tol, hist, n_hist, shuffle,
+            np.uint64(state), dec_cue, screen, order, work, resume)
+        n_epochs += epochs
+        if not extrapolate:
+            return n_epochs, c, n_hist, gap, m_act
+        c = K.anderson_step(*kargs, design.s, yc, ws, w, rt, c, l1, l2, positive, hist,
+                            work)
+        n_hist, resume = 0, True
+
+
 def _inner_certificate(design, yc, w, rt, c, l1, l2, positive, ws, order, m_act, work):
     """The duality gap over all of ``ws`` at the end of :func:`K.enet_inner`, from
     its last check: the gradient it left in ``work`` for the ``m_act`` features
@@ -609,19 +631,21 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                 ws = cand
         if ws.shape[0] == 0:
             break
-        if hist is None or not np.array_equal(ws, prev_ws):
-            hist, n_hist, prev_ws = np.empty((ANDERSON_K + 1, ws.shape[0])), 0, ws
         # The inner gap costs O(n_samples): check it every `every` epochs so that
         # it stays a small fraction of the epochs' O(nnz of ws) work.
         nnz_ws = int(np.sum(col_nnz[ws])) if col_nnz is not None else n * ws.shape[0]
         epoch_cost = nnz_ws if col_nnz is not None else NEWTON_DENSE_ELEMENT * nnz_ws
         every = max(ANDERSON_K + 1, int(np.ceil(CHECK_COST_RATIO * n / max(nnz_ws, 1))))
-        epochs, c, n_hist, inner_gap, m_act = K.enet_inner(
-            *kargs, W, s, yc, norms, ws, w, rt, c, l1, l2, positive,
-            max_iter - n_epochs, tol if dense_regime else INNER_GAP_FRACTION * gap,
-            every, dw_tol, hist, n_hist, shuffle, seed + it, dense_regime,
-            screening, order[:ws.shape[0]], work,
-        )
+        if hist is None or not np.array_equal(ws, prev_ws):
+            # Anderson acceleration only where an epoch streams at least n_samples
+            # stored values: its objective test costs O(n_samples)
+            k_acc = ANDERSON_K if nnz_ws >= n else 0
+            hist, n_hist, prev_ws = np.empty((k_acc + 1, ws.shape[0])), 0, ws
+        epochs, c, n_hist, inner_gap, m_act = _inner_solve(
+            design, yc, ws, w, rt, c, l1, l2, positive, max_iter - n_epochs,
+            tol if dense_regime else INNER_GAP_FRACTION * gap, every, dw_tol, hist,
+            n_hist, shuffle, seed + it, dense_regime, screening, order[:ws.shape[0]],
+            work)
         n_epochs += epochs
         it += 1
         if dense_regime and inner_gap <= tol and ws is cand and n_cand == base.shape[0]:
