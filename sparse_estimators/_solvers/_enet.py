@@ -600,7 +600,10 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                 # the last working set came back (almost) all non-zero: it was too
                 # small, so grow faster than the support doubling
                 size = max(size, WS_FAST_GROWTH * ws.shape[0])
-            n_viol = int(np.count_nonzero(score > 0.0))
+            # the violators (support included: its score is +inf), as indices into
+            # cand; the working set is the n_take of them that violate most
+            viol = np.flatnonzero(score > 0.0)
+            n_viol = viol.shape[0]
             # Dense regime: a tall problem (n_samples >= candidates, so the support
             # is not capped by n_samples) where, after a first working set, at least
             # half of the candidates still violate the optimality conditions and
@@ -625,10 +628,15 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                     cand, norms_c, screening = base, norms[base], False
                     continue
                 break  # nothing violates optimality: w is optimal to working precision
-            if n_take < n_cand:
-                ws = np.sort(cand[np.argpartition(score, n_cand - n_take)[n_cand - n_take:]])
-            else:
+            if n_take == n_cand:
                 ws = cand
+            elif n_take == n_viol:
+                ws = cand[viol]  # sorted, as cand is
+            else:
+                # partial selection among the violators only (not all candidates:
+                # 0.15 ms per outer iteration on 20000 candidates)
+                top = np.argpartition(score[viol], n_viol - n_take)[n_viol - n_take:]
+                ws = cand[viol[np.sort(top)]]
         if ws.shape[0] == 0:
             break
         # The inner gap costs O(n_samples): check it every `every` epochs so that
