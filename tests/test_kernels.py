@@ -491,13 +491,13 @@ def test_enet_inner_screening_with_a_zero_column_and_no_l2():
     assert _ref_gap(l1, 0.0, False, r, yc, X.T @ r, w, None) <= tol * (1 + 1e-6)
 
 
-def _inner_run(X, d, yc, l1, max_epochs, tol, every, screen):
+def _inner_run(X, d, yc, l1, max_epochs, tol, every, screen, k_acc=5):
     n, p = X.shape
     w, rt = np.zeros(p), np.empty(n)
     c = K.residual(*d.kernel_args, yc, w, rt)
     out = _inner_solve(d, yc, np.arange(p), w, rt, c, l1, 0.0, False, max_epochs, tol,
-                       every, -1.0, np.empty((6, p)), 0, False, 0, False, screen,
-                       np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, 5)))
+                       every, -1.0, np.empty((k_acc + 1, p)), 0, False, 0, False, screen,
+                       np.empty(p, dtype=np.int64), np.empty(K.inner_work_size(p, k_acc)))
     return out, w, rt
 
 
@@ -514,6 +514,8 @@ def test_inner_solve_resumes_after_each_extrapolation(monkeypatch):
     d = Design(np.asfortranarray(X), None, False)
     yc, _ = d.center_target(y)
     l1 = 0.3 * alpha_max(d, yc) * d.W
+    # every full history is extrapolated, however fast the iterates contract
+    monkeypatch.setattr(E, "ANDERSON_MIN_CONTRACTION", 0.0)
     calls = []
     real = K.anderson_step
     monkeypatch.setattr(E.K, "anderson_step",
@@ -543,6 +545,48 @@ def test_inner_solve_resumes_after_each_extrapolation(monkeypatch):
     assert _ref_gap(l1_dense, 0.0, False, r, yc, X.T @ r, w, None) <= tol * (1 + 1e-6)
 
 
+def test_fast_contraction_skips_the_extrapolation(monkeypatch):
+    # where the iterates contract faster than ANDERSON_MIN_CONTRACTION per epoch the
+    # full history is dropped without extrapolating: the loop resumes and runs the
+    # plain CD iterates, those of a run without acceleration, check for check
+    import sparse_estimators._solvers._enet as E
+
+    rng = np.random.default_rng(5)
+    n, p = 300, 40
+    X = rng.standard_normal((n, p))
+    y = X[:, :3] @ np.array([3.0, -2.0, 1.0]) + rng.standard_normal(n)
+    d = Design(np.asfortranarray(X), None, False)
+    yc, _ = d.center_target(y)
+    l1 = 1e-3 * alpha_max(d, yc) * d.W
+    hist = np.empty((6, p))
+    calls, ratios = [], []
+    real = K.anderson_step
+    monkeypatch.setattr(E.K, "anderson_step", lambda *a: calls.append(1) or real(*a))
+    real_ratio = E._contraction
+    monkeypatch.setattr(E, "_contraction",
+                        lambda h: ratios.append(real_ratio(h)) or ratios[-1])
+    _inner_run(X, d, yc, l1, 40, -1.0, 4, False)
+    # a full history after epochs 6, 12, ... 36; extrapolated where the ratio
+    # reaches the threshold (here both cases occur)
+    assert len(ratios) == 6
+    assert len(calls) == sum(r >= E.ANDERSON_MIN_CONTRACTION for r in ratios)
+    assert 0 < len(calls) < 6
+    # a threshold above every ratio skips them all
+    calls.clear()
+    monkeypatch.setattr(E, "ANDERSON_MIN_CONTRACTION", 1.0 + max(ratios))
+    (ep, _, _, gap, _), w, rt = _inner_run(X, d, yc, l1, 40, -1.0, 4, True)
+    (ep0, _, _, gap0, _), w0, _ = _inner_run(X, d, yc, l1, 40, -1.0, 4, True, k_acc=0)
+    assert calls == [] and ep == ep0 == 40
+    assert_array_equal(w, w0)
+    assert gap == gap0
+    assert_allclose(rt, yc - X @ w, atol=1e-10 * np.abs(yc).max())
+    # the ratio itself: steps of norm 2 then 1
+    h = np.zeros((3, 2))
+    h[1, 0], h[2, 0] = 2.0, 3.0
+    assert real_ratio(h) == 0.5
+    assert real_ratio(np.zeros((3, 2))) == 1.0 and real_ratio(np.zeros((2, 2))) == 1.0
+
+
 def test_anderson_kernel_compiles_only_when_a_fit_extrapolates():
     # a fit whose working sets stream fewer than n_samples values never
     # extrapolates, and must not load or compile the Anderson kernel (about 1 s of
@@ -559,8 +603,10 @@ def test_anderson_kernel_compiles_only_when_a_fit_extrapolates():
         "y = X[:, :3] @ np.ones(3) + 0.01 * rng.standard_normal(2000)\n"
         "Lasso(alpha=0.1 * np.abs(X.T @ (y - y.mean())).max() / 2000).fit(X, y)\n"
         "print(len(K.anderson_step.signatures))\n"
-        "Xd = rng.standard_normal((300, 40)); yd = Xd @ rng.standard_normal(40)\n"
-        "Lasso(alpha=1e-3, fit_intercept=False, tol=1e-10).fit(Xd, yd)\n"
+        # correlated columns: CD contracts slowly, so the iterates are extrapolated
+        "Xd = rng.standard_normal((300, 40)); Xd[:, 1:] += 2 * Xd[:, :1]\n"
+        "yd = Xd @ rng.standard_normal(40)\n"
+        "Lasso(alpha=1e-3, fit_intercept=False, tol=1e-4).fit(Xd, yd)\n"
         "print(len(K.anderson_step.signatures))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
