@@ -558,7 +558,6 @@ def test_fast_contraction_skips_the_extrapolation(monkeypatch):
     d = Design(np.asfortranarray(X), None, False)
     yc, _ = d.center_target(y)
     l1 = 1e-3 * alpha_max(d, yc) * d.W
-    hist = np.empty((6, p))
     calls, ratios = [], []
     real = K.anderson_step
     monkeypatch.setattr(E.K, "anderson_step", lambda *a: calls.append(1) or real(*a))
