@@ -42,7 +42,7 @@ DENSE_STABLE = 0.8
 ANDERSON_K = 5
 #: ... and only when the iterates contract by at least this ratio per epoch: where
 #: they contract faster, the next epochs make the extrapolation's gain anyway, and
-#: it was mostly rejected (measured over the benchmark's fits: 9 of 44 accepted at
+#: it was mostly rejected (measured over the benchmark's fits: 11 of 44 accepted at
 #: step ratios under 0.5, 62-84 % above), a wasted epoch's worth of work each time.
 ANDERSON_MIN_CONTRACTION = 0.5
 #: The inner gap check (O(n_samples)) is spaced so that n_samples / nnz(ws) epochs
