@@ -173,39 +173,71 @@ def test_design_constant_and_zero_columns_have_zero_norm(fmt, weighted, dtype):
     assert np.all(d.norms[[2, 4]] <= 1e-20 * others.min()), d.norms[[2, 4]]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
-def test_csc_column_stats(index_dtype):
+def test_csc_column_stats(index_dtype, dtype):
     rng = np.random.default_rng(3)
-    X = sp.random(40, 7, density=0.3, format="lil", random_state=rng)
+    X = sp.random(40, 9, density=0.3, format="lil", random_state=rng)
     X[:, 2] = 0.0
+    X[:, 5] = 0.7  # full and constant
+    X[:, 6] = 0.7  # full, then one value differs
+    X[3, 6] = 0.5
+    X[:, 7] = 0.0
+    X[::2, 7] = 1.0  # equal stored values, with implicit zeros: not constant
+    X = X.tocsc().astype(dtype)
+    X.eliminate_zeros()
+    X.data[X.indptr[8]] = 0.0  # an explicit zero stored in column 8
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    D = X.toarray().astype(np.float64)
+    s = rng.uniform(0.5, 2.0, 40)
+    sq, wsum = np.full(9, np.nan), np.full(9, np.nan)
+    const = np.zeros(9, dtype=bool)
+    for fit_intercept, expected in ((False, [2]), (True, [2, 5])):
+        K.csc_column_stats(X.data, X.indices, X.indptr, None, 40, fit_intercept, sq,
+                           wsum, const, None)
+        assert_allclose(sq, (D**2).sum(0), rtol=1e-6)
+        assert_allclose(wsum, D.sum(0), rtol=1e-6)
+        assert_array_equal(np.flatnonzero(const), expected)
+    K.csc_column_stats(X.data, X.indices, X.indptr, s, 40, True, sq, wsum, const, None)
+    assert_allclose(wsum, D.T @ s, rtol=1e-6)
+    assert_allclose(sq, (D**2).sum(0), rtol=1e-6)
+    scaled = np.empty_like(X.data)
+    K.csc_column_stats(X.data, X.indices, X.indptr, s, 40, True, sq, wsum, const, scaled)
+    Ds = s[:, None] * D
+    assert_allclose(sp.csc_matrix((scaled, X.indices, X.indptr), shape=X.shape).toarray(),
+                    Ds, rtol=1e-6)
+    assert_allclose(sq, (Ds**2).sum(0), rtol=1e-6)
+    assert_allclose(wsum, Ds.T @ s, rtol=1e-6)
+    assert_array_equal(np.flatnonzero(const), [2, 5])  # tested on the unscaled values
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_csc_is_canonical(index_dtype):
+    rng = np.random.default_rng(4)
+    X = sp.random(30, 8, density=0.4, format="lil", random_state=rng)
+    X[:, 3] = 0.0  # an empty column between non-empty ones
     X = X.tocsc()
     X.eliminate_zeros()
     X.indices = X.indices.astype(index_dtype)
     X.indptr = X.indptr.astype(index_dtype)
-    s = rng.uniform(0.5, 2.0, 40)
-    out = [np.full(7, np.nan) for _ in range(4)]
-    assert K.csc_column_stats(X.data, X.indices, X.indptr, np.ones(40), *out, None)
-    D = X.toarray()
-    assert_allclose(out[0], (D**2).sum(0))
-    assert_allclose(out[3], D.sum(0))
-    scaled = np.empty_like(X.data)
-    assert K.csc_column_stats(X.data, X.indices, X.indptr, s, *out, scaled)
-    Ds = s[:, None] * D
-    assert_allclose(sp.csc_matrix((scaled, X.indices, X.indptr), shape=X.shape).toarray(), Ds)
-    assert_allclose(out[0], (Ds**2).sum(0))
-    assert_allclose(out[3], Ds.T @ s)
-    stored = [X.data[X.indptr[j]:X.indptr[j + 1]] for j in range(7)]
-    assert_allclose(out[1], [v.min() if v.size else 0.0 for v in stored])
-    assert_allclose(out[2], [v.max() if v.size else 0.0 for v in stored])
-    # unsorted, then duplicate row indices are reported as non-canonical
+    assert K.csc_is_canonical(X.indices, X.indptr)
     j = int(np.argmax(np.diff(X.indptr)))
     a, b = X.indptr[j], X.indptr[j + 1]
     bad = X.copy()
-    bad.indices[a:b] = bad.indices[a:b][::-1]
-    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out, None)
+    bad.indices[a:b] = bad.indices[a:b][::-1]  # unsorted
+    assert not K.csc_is_canonical(bad.indices, bad.indptr)
     bad = X.copy()
-    bad.indices[a + 1] = bad.indices[a]
-    assert not K.csc_column_stats(bad.data, bad.indices, bad.indptr, s, *out, None)
+    bad.indices[a + 1] = bad.indices[a]  # a duplicate
+    assert not K.csc_is_canonical(bad.indices, bad.indptr)
+    # the last entry of a column above the first of the next is not a fault
+    assert X.indices[X.indptr[1] - 1] > X.indices[X.indptr[1]]
+    empty = sp.csc_matrix((5, 3))
+    assert K.csc_is_canonical(empty.indices, empty.indptr)
+    one = sp.csc_matrix(np.array([[0.0, 2.0], [0.0, 3.0]]))
+    assert K.csc_is_canonical(one.indices, one.indptr)
+    one.indices[1] = 0
+    assert not K.csc_is_canonical(one.indices, one.indptr)
 
 
 @pytest.mark.parametrize("order", ["C", "F"])

@@ -506,52 +506,83 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
 
 
 @njit(cache=True, nogil=True)
-def csc_column_stats(data, indices, indptr, s, sq, lo, hi, wsum, out):
-    """Per column of a CSC matrix, in one pass over it, into the caller's arrays.
+def csc_is_canonical(indices, indptr):
+    """Whether a CSC (or CSR) matrix is in canonical form: the minor indices
+    strictly increase within each column (sorted, no duplicates).
 
-    With ``out`` given, the matrix is also row-scaled on the way: ``out[k] =
-    data[k] * s[row]`` (``diag(s) X``, the sample-weighted design) and the sums
-    below are of the scaled values; with ``out=None`` they are of ``data``.
-    ``sq``: sum of squares; ``wsum``: ``sum_i s[i] * value`` (``X~^T s``); ``lo`` /
-    ``hi``: min and max of the *unscaled* stored values (constant-column test);
-    empty columns get zeros. Returns whether the matrix is in canonical form (row
-    indices strictly increasing within each column: sorted, no duplicates), which
-    scipy would find in a separate pass. (``X.multiply(X).sum(0)`` would allocate.)
+    One branch-free pass over all of ``indices`` counts the places where an index
+    does not exceed its predecessor, then the column starts (where a drop is a
+    reset, not a fault) are taken back out: 15x faster than a test per column
+    (0.024 vs 0.36 ms over 4 * 10^5 stored values), which LLVM could not vectorise.
     """
     p = indptr.shape[0] - 1
-    canonical = True
+    nnz = np.int64(indptr[p])
+    bad = 0
+    for k in range(1, nnz):
+        bad += np.int64(indices[k] <= indices[k - 1])
+    for j in range(1, p):
+        b = np.int64(indptr[j])
+        if 0 < b < nnz and indptr[j + 1] > b:  # the first entry of a non-empty column
+            bad -= np.int64(indices[b] <= indices[b - 1])
+    return bad == 0
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def csc_column_stats(data, indices, indptr, s, n_rows, fit_intercept, sq, wsum, constant,
+                     out):
+    """Per column of a canonical CSC matrix, in one pass over it, into the caller's
+    arrays.
+
+    ``sq``: sum of squares; ``wsum``: ``sum_i s[i] * value`` (``X~^T s``), the plain
+    column sum when ``s`` is None (unit weights). With ``out`` given (and ``s``),
+    the matrix is also row-scaled on the way: ``out[k] = data[k] * s[row]`` (``diag(s)
+    X``, the sample-weighted design) and both sums are of the scaled values.
+    ``constant``: the column is constant, tested exactly on the unscaled stored
+    values: all of them zero (or none stored), or, with ``fit_intercept``, all
+    ``n_rows`` of them stored and equal (canonical input: no duplicates). Sums are
+    reassociated so that LLVM vectorises them (0.06 vs 0.45 ms over 4 * 10^5 stored
+    values, with a min / max per column for the constant test); the equality scan
+    runs only on full columns. (``X.multiply(X).sum(0)`` would allocate.)
+    """
+    p = indptr.shape[0] - 1
     for j in range(p):
-        a = indptr[j]
-        b = indptr[j + 1]
+        a = np.uint64(indptr[j])
+        b = np.uint64(indptr[j + 1])
         acc = 0.0
         tot = 0.0
-        mn = 0.0
-        mx = 0.0
-        if b > a:
-            mn = data[a]
-            mx = data[a]
-            prev = -1
-            for k in range(np.uint64(a), np.uint64(b)):
+        nonzero = 0
+        if s is None:
+            for k in range(a, b):
                 v = data[k]
-                i = indices[k]
-                si = s[np.uint64(i)]
-                if v < mn:
-                    mn = v
-                if v > mx:
-                    mx = v
-                if out is not None:
-                    out[k] = v * si
-                    v = out[k]  # as stored (rounded to float32 for float32 data)
                 acc += v * v
-                tot += v * si
-                if i <= prev:
-                    canonical = False
-                prev = i
+                tot += v
+                nonzero += np.int64(v != 0.0)
+        elif out is None:
+            for k in range(a, b):
+                v = data[k]
+                acc += v * v
+                tot += v * s[np.uint64(indices[k])]
+                nonzero += np.int64(v != 0.0)
+        else:
+            for k in range(a, b):
+                v = data[k]
+                si = s[np.uint64(indices[k])]
+                out[k] = v * si
+                u = out[k]  # as stored (rounded to float32 for float32 data)
+                acc += u * u
+                tot += u * si
+                nonzero += np.int64(v != 0.0)
         sq[j] = acc
-        lo[j] = mn
-        hi[j] = mx
         wsum[j] = tot
-    return canonical
+        const = nonzero == 0
+        if not const and fit_intercept and np.int64(b - a) == n_rows:
+            const = True
+            ref = data[a]
+            for k in range(a + np.uint64(1), b):
+                if data[k] != ref:
+                    const = False
+                    break
+        constant[j] = const
 
 
 @njit(cache=True, nogil=True)

@@ -113,24 +113,20 @@ class Design:
         self.W = float(n_samples if sample_weight is None else np.sum(self.sw, dtype=np.float64))
         if self.is_sparse:
             Xc = X.tocsc()
-            sq, lo, hi, wsum = (np.empty(n_features) for _ in range(4))
-            # the sample-weighted design diag(s) X goes to a new data array (never
-            # the caller's), scaled in the statistics pass
-            data = None if sample_weight is None else np.empty_like(Xc.data)
-            if not K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
-                                      wsum, data):
+            if not K.csc_is_canonical(Xc.indices, Xc.indptr):
                 # unsorted or duplicate entries: sum them on a private copy
                 # (duplicates would corrupt the column norms)
                 if Xc is X:
                     Xc = X.copy()
                 Xc.sum_duplicates()
-                data = None if sample_weight is None else np.empty_like(Xc.data)
-                K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, self.s, sq, lo, hi,
-                                   wsum, data)
-            all_zero = (lo == 0) & (hi == 0)
-            # constant: all stored values equal, and no implicit zero unless it is 0
-            constant = ((lo == hi) & ((np.diff(Xc.indptr) == n_samples) | all_zero)
-                        if fit_intercept else all_zero)
+            sq, wsum = np.empty(n_features), np.empty(n_features)
+            constant = np.empty(n_features, dtype=bool)
+            # the sample-weighted design diag(s) X goes to a new data array (never
+            # the caller's), scaled in the statistics pass
+            data = None if sample_weight is None else np.empty_like(Xc.data)
+            K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr,
+                               None if sample_weight is None else self.s, n_samples,
+                               fit_intercept, sq, wsum, constant, data)
             self.data = Xc.data if data is None else data
             self.indices, self.indptr = Xc.indices, Xc.indptr
             self.X = None
