@@ -423,14 +423,23 @@ def _inner_certificate(design, yc, w, rt, c, l1, l2, positive, ws, order, m_act,
     m = ws.shape[0]
     act = order[:m_act]
     grad = work[2 * m:2 * m + m_act]          # enet_inner's layout of ``work``
-    if m_act < m:
-        out = _difference(ws, act, design.shape[1])
+    rn, ry = K.residual_stats(rt, c, design.s, yc)
+    return _completed_gap(design, rt, c, rn, ry, w, l1, l2, positive, act, grad, ws)
+
+
+def _completed_gap(design, rt, c, rn, ry, w, l1, l2, positive, known, g_known, full):
+    """Duality gap over the features ``full`` at residual ``(rt, c)`` (``rn, ry``:
+    :func:`K.residual_stats`), given the gradient ``g_known`` of its subset
+    ``known`` at that residual: only the others' gradient is computed (their stored
+    values, not a pass over ``X``)."""
+    if known.shape[0] < full.shape[0]:
+        out = _difference(full, known, design.shape[1])
         g_out = K.gradient(*design.kernel_args, design.W, out, rt, c,
                            np.empty(out.shape[0]))
-        act = np.concatenate([act, out])
-        grad = np.concatenate([grad, g_out])
-    rn, ry = K.residual_stats(rt, c, design.s, yc)
-    return K.enet_gap(l1, l2, positive, rn, ry, grad, w[act], design.norms[act])[0]
+        known = np.concatenate([known, out])
+        g_known = np.concatenate([g_known, g_out])
+    return K.enet_gap(l1, l2, positive, rn, ry, g_known, w[known],
+                      design.norms[known])[0]
 
 
 def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000,
@@ -551,11 +560,8 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                 break
             # the gradient over cand is g, at this residual: only the screened-out
             # features need theirs (not a second pass over all of X)
-            out = _difference(base, cand, p)
-            g_out = K.gradient(*kargs, W, out, rt, c, np.empty(out.shape[0]))
-            gap = K.enet_gap(l1, l2, positive, rn, ry, np.concatenate([g, g_out]),
-                             np.concatenate([w_c, w[out]]),
-                             np.concatenate([norms_c, norms[out]]))[0]
+            gap = _completed_gap(design, rt, c, rn, ry, w, l1, l2, positive, cand, g,
+                                 base)
             if gap <= tol or n_epochs >= max_iter:
                 break
             cand, norms_c, screening = base, norms[base], False
