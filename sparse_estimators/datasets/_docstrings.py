@@ -111,6 +111,46 @@ def _getattr_quietly(module, attr):
     return None if caught else obj
 
 
+#: Doctest markers of an output that differs between runs (numpydoc's convention
+#: for random draws, e.g. the examples that ``scipy.stats`` generates at import).
+_VARYING_MARKERS = ("# may vary", "# random")
+
+
+def _drop_varying_output(doc):
+    """``doc`` without the doctest outputs marked as varying between runs.
+
+    A doctest output is the block of lines after a ``>>>`` / ``...`` prompt, up to
+    the next prompt or blank line; a block with a :data:`_VARYING_MARKERS` marker on
+    any of its lines is dropped (its prompt is kept), so that the corpus is the same
+    in every process.
+    """
+    if not any(m in doc for m in _VARYING_MARKERS):
+        return doc
+    out, block = [], []
+
+    def flush():
+        if not any(m in line for line in block for m in _VARYING_MARKERS):
+            out.extend(block)
+        block.clear()
+
+    in_output = False
+    for line in doc.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith((">>>", "...")) and (len(stripped) == 3
+                                                    or stripped[3] == " "):
+            flush()
+            out.append(line)
+            in_output = True
+        elif in_output and stripped:
+            block.append(line)
+        else:
+            flush()
+            out.append(line)
+            in_output = False
+    flush()
+    return "\n".join(out)
+
+
 def _n_params(obj):
     """Number of parameters of ``obj``'s signature, NaN if unavailable."""
     try:
@@ -155,7 +195,7 @@ def _collect_package(package_name, min_length):
         doc = getattr(obj, "__doc__", None)
         if not isinstance(doc, str):
             continue
-        doc = inspect.cleandoc(doc)
+        doc = _drop_varying_output(inspect.cleandoc(doc))
         if len(doc) < min_length:
             continue
         n_params = _n_params(obj)
@@ -186,9 +226,10 @@ def load_docstrings(
     kept once (the first, in the order of ``packages`` then of names).
 
     The result is deterministic for a given set of installed package
-    versions (names are sorted; the only variations are in the few
-    docstrings that a package itself generates at import time, e.g. random
-    example outputs in some ``scipy.stats`` classes).  Since a module warns
+    versions: names are sorted, and the doctest outputs marked ``# may vary``
+    or ``# random`` are dropped (some packages generate them at import time
+    from unseeded random draws, e.g. the examples of ``scipy.stats``'
+    distribution classes).  Since a module warns
     only when first imported, a module seen to warn is remembered for the
     rest of the process, so repeated calls agree; a deprecated module that
     was imported before the first call cannot be recognized and is kept.
