@@ -15,8 +15,9 @@ import scipy.sparse as sp
 __all__ = ["Backend", "NUMPY", "csr_spmv", "cupy_backend", "extrapolate",
            "fista_scalars", "momentum", "prox_step", "resolve_device", "spmv_group"]
 
-INSTALL_HINT = ("install CuPy for your CUDA version, e.g. `pip install cupy-cuda12x` "
-                "(or `pip install sparse_estimators[gpu]`)")
+INSTALL_HINT = ("install CuPy for your CUDA version: `pip install cupy-cuda12x` for "
+                "CUDA 12, `pip install cupy-cuda13x` for CUDA 13 (or the extras "
+                "`sparse_estimators[gpu]` / `sparse_estimators[gpu-cuda13]`)")
 
 
 @dataclass(frozen=True)
