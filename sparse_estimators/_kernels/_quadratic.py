@@ -386,7 +386,9 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
     add to the cold-cache compile time): ``order``, an int64 array of ``len(ws)``,
     and ``work``, a float64 array of at least ``inner_work_size(len(ws), K)``.
     Pass ``seed`` as a ``np.uint64`` always (a Python int would compile a second
-    signature).
+    signature), and ``shuffle`` as None for cyclic order, True for a new random
+    order of the working set every epoch: typed ``none``, the shuffle is compiled
+    out (0.1 s less cold-cache compile time for the default selection).
     Returns ``(n_epochs, c, n_hist, gap, m_act, extrapolate, seed)``: ``gap`` is
     that of the last check, over the ``m_act`` features of ``ws`` left after
     screening (``order[:m_act]``); ``seed`` is the shuffling state to pass back
@@ -417,7 +419,7 @@ def enet_inner(X, data, indices, indptr, xbar, W, s, yc, norms, ws, w, rt, c, l1
         gap = np.inf
     while epoch < max_epochs:
         act = order[:m_act]
-        if shuffle:
+        if shuffle is not None:  # pruned at compile time for cyclic selection
             state = _shuffle(act, state)
         c, dw_rel, dec = _epoch(X, data, indices, indptr, xbar, W, norms, act, w, rt,
                                 c, l1, l2, positive)
@@ -534,9 +536,10 @@ def csc_column_stats(data, indices, indptr, s, n_rows, fit_intercept, sq, wsum, 
     arrays.
 
     ``sq``: sum of squares; ``wsum``: ``sum_i s[i] * value`` (``X~^T s``), the plain
-    column sum when ``s`` is None (unit weights). With ``out`` given (and ``s``),
-    the matrix is also row-scaled on the way: ``out[k] = data[k] * s[row]`` (``diag(s)
-    X``, the sample-weighted design) and both sums are of the scaled values.
+    column sum when ``s`` is None (unit weights). With weights ``s``, ``out`` (the
+    size of ``data``; None without weights) receives the row-scaled matrix on the
+    way, ``out[k] = data[k] * s[row]`` (``diag(s) X``, the sample-weighted design),
+    and both sums are of the scaled values.
     ``constant``: the column is constant, tested exactly on the unscaled stored
     values: all of them zero (or none stored), or, with ``fit_intercept``, all
     ``n_rows`` of them stored and equal (canonical input: no duplicates). Sums are
@@ -556,12 +559,6 @@ def csc_column_stats(data, indices, indptr, s, n_rows, fit_intercept, sq, wsum, 
                 v = data[k]
                 acc += v * v
                 tot += v
-                nonzero += np.int64(v != 0.0)
-        elif out is None:
-            for k in range(a, b):
-                v = data[k]
-                acc += v * v
-                tot += v * s[np.uint64(indices[k])]
                 nonzero += np.int64(v != 0.0)
         else:
             for k in range(a, b):

@@ -382,8 +382,8 @@ def _inner_solve(design, yc, ws, w, rt, c, l1, l2, positive, max_epochs, tol, ev
     while True:
         epochs, c, n_hist, gap, m_act, extrapolate, state = K.enet_inner(
             *kargs, design.W, design.s, yc, design.norms, ws, w, rt, c, l1, l2,
-            positive, max_epochs - n_epochs, tol, every, dw_tol, hist, n_hist, shuffle,
-            np.uint64(state), dec_cue, screen, order, work, resume)
+            positive, max_epochs - n_epochs, tol, every, dw_tol, hist, n_hist,
+            True if shuffle else None, np.uint64(state), dec_cue, screen, order, work, resume)
         n_epochs += epochs
         if not extrapolate:
             return n_epochs, c, n_hist, gap, m_act
