@@ -113,20 +113,21 @@ class Design:
         self.W = float(n_samples if sample_weight is None else np.sum(self.sw, dtype=np.float64))
         if self.is_sparse:
             Xc = X.tocsc()
-            if not K.csc_is_canonical(Xc.indices, Xc.indptr):
-                # unsorted or duplicate entries: sum them on a private copy
-                # (duplicates would corrupt the column norms)
+            sq, wsum = np.empty(n_features), np.empty(n_features)
+            constant = np.empty(n_features, dtype=bool)
+            s_arg = None if sample_weight is None else self.s
+            for _ in range(2):
+                # the sample-weighted design diag(s) X goes to a new data array
+                # (never the caller's), scaled in the statistics pass
+                data = None if sample_weight is None else np.empty_like(Xc.data)
+                if K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr, s_arg, n_samples,
+                                      fit_intercept, sq, wsum, constant, data):
+                    break
+                # unsorted or duplicate entries (the statistics are void: duplicates
+                # count apart): sum them on a private copy, and recompute
                 if Xc is X:
                     Xc = X.copy()
                 Xc.sum_duplicates()
-            sq, wsum = np.empty(n_features), np.empty(n_features)
-            constant = np.empty(n_features, dtype=bool)
-            # the sample-weighted design diag(s) X goes to a new data array (never
-            # the caller's), scaled in the statistics pass
-            data = None if sample_weight is None else np.empty_like(Xc.data)
-            K.csc_column_stats(Xc.data, Xc.indices, Xc.indptr,
-                               None if sample_weight is None else self.s, n_samples,
-                               fit_intercept, sq, wsum, constant, data)
             self.data = Xc.data if data is None else data
             self.indices, self.indptr = Xc.indices, Xc.indptr
             self.X = None
