@@ -85,7 +85,7 @@ def measure(name, X, y, reps):
         c = K.residual(*design.kernel_args, yc, w, rt)
         t = time.perf_counter()
         K.enet_inner(*design.kernel_args, design.W, design.s, yc, design.norms, ws, w, rt,
-                     c, lam, 0.0, False, 1, 0.0, 10**9, -1.0, hist, 0, False,
+                     c, lam, 0.0, False, 1, 0.0, 10**9, -1.0, hist, 0, None,
                      np.uint64(0), False, False, order, work, False)
         return time.perf_counter() - t
 
