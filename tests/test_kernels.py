@@ -331,6 +331,81 @@ def test_gradient_int64_indices(index_dtype):
     assert_allclose(out, Xs.T @ (yc - Xs @ w), rtol=1e-12, atol=1e-12)
 
 
+def _noncanonical_csr(X, index_dtype):
+    """``X`` as CSR with its rows' entries reversed (unsorted) and each stored value
+    split into two duplicates that add up to it."""
+    X = X.tocsr()
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    half = X.data / 2
+    data = np.concatenate([half, X.data - half])[::-1]
+    cols = np.concatenate([X.indices, X.indices])[::-1]
+    rr = np.concatenate([rows, rows])[::-1]
+    order = np.argsort(rr, kind="stable")  # rows in order, entries within reversed
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rr, minlength=X.shape[0]))])
+    Y = sp.csr_matrix((data[order], cols[order].astype(index_dtype),
+                       indptr.astype(index_dtype)), shape=X.shape)
+    assert not Y.has_canonical_format
+    return Y
+
+
+@pytest.mark.parametrize("canonical", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype, index_dtype", [(np.float64, np.int32), (np.float32, np.int64)])
+@pytest.mark.parametrize("rows", [False, True])
+def test_design_gradient_both_layouts(canonical, weighted, fit_intercept, dtype,
+                                      index_dtype, rows):
+    """``Design.gradient`` on CSR input, forced through the CSR row scatter or the
+    column dots, equals the explicit NumPy gradient (over all features and a subset
+    in any order), whatever the input's duplicates and order."""
+    X, y, w, sw = _data(n=20, p=60, seed=11)  # short columns: the CSR is kept
+    sw = sw if weighted else None
+    Xf = X.astype(dtype)
+    Xf.indices = Xf.indices.astype(index_dtype)
+    Xf.indptr = Xf.indptr.astype(index_dtype)
+    if not canonical:
+        Xf = _noncanonical_csr(Xf, index_dtype)
+    d = Design(Xf, sw, fit_intercept)
+    assert d.rows is not None and d.rows[1] is Xf.indices  # a reference, not a copy
+    d._rows_cost = 0.0 if rows else np.inf  # force one layout
+    yc, _ = d.center_target(y.astype(dtype))
+    rt = np.empty(X.shape[0])
+    c = K.residual(*d.kernel_args, yc, w.copy(), rt)
+    Xs, _, _ = _explicit(X.astype(dtype).astype(np.float64), sw, fit_intercept)
+    g_ref = Xs.T @ (yc - Xs @ w)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    out = d.gradient(np.arange(X.shape[1]), rt, c, np.empty(X.shape[1]))
+    assert_allclose(out, g_ref, rtol=tol, atol=tol * np.abs(g_ref).max())
+    sub = np.array([59, 3, 0, 17])
+    assert_allclose(d.gradient(sub, rt, c, np.empty(4)), g_ref[sub], rtol=tol,
+                    atol=tol * np.abs(g_ref).max())
+
+
+def test_design_gradient_layout_choice(monkeypatch):
+    """The CSR scatter is used where columns are short (p >> n, ten values per
+    column), the column dots where they are long or the input is not CSR."""
+    calls = []
+    monkeypatch.setattr(K, "csr_gradient",
+                        lambda *a: calls.append(1) or K._quadratic.csr_gradient(*a))
+    short = sp.random(100, 2000, density=0.01, format="csr", random_state=0)
+    long_ = sp.random(2000, 20, density=0.1, format="csr", random_state=0)
+    rng = np.random.default_rng(0)
+    for X, expect in ((short, 1), (long_, 0), (short.tocsc(), 0)):
+        calls.clear()
+        d = Design(X, None, True)
+        rt = rng.standard_normal(X.shape[0])
+        rt -= rt.mean()  # a residual of the centred problem: orthogonal to 1
+        p = X.shape[1]
+        out = d.gradient(np.arange(p), rt, 0.0, np.empty(p))
+        assert len(calls) == expect
+        Xd = X.toarray()
+        assert_allclose(out, (Xd - Xd.mean(0)).T @ rt, rtol=1e-12, atol=1e-12)
+        # a handful of candidates: the column dots, whatever the layout
+        calls.clear()
+        d.gradient(np.arange(3), rt, 0.0, np.empty(3))
+        assert not calls
+
+
 # ---------------------------------------------------------------------- gap
 # (positive with l1 == 0 is checked at the optimum by test_enet_gap_zero_at_optimum)
 @pytest.mark.parametrize("l1, l2, positive", [
