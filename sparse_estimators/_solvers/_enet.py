@@ -54,9 +54,12 @@ NEWTON_GAIN = 3.0
 #: Cost of one flop of the support Gram matrix (``dsyrk``) and of its Cholesky
 #: factor, in units of one stored value streamed by a CD epoch. Measured on this
 #: project's 2-core AMD EPYC VM: dsyrk 50-75 GFlop/s, dpotrf 18-50 GFlop/s, a
-#: sparse epoch ~0.8 ns per stored value: 0.01-0.07; taken at the slow end, so
-#: that a mispredicted step costs little.
-NEWTON_FLOP_COST = 0.06
+#: sparse epoch ~0.8 ns per stored value: 0.01-0.07. On the newer EPYC (znver5)
+#: VM: the whole step (densify, dsyrk, dpotrf) on movielens_age's 437-feature
+#: support 4.3 ms for 2.1e8 flops, an epoch 0.68 ns per stored value: 0.031, half
+#: the 0.06 used before, which kept the step from firing where it then saves up to
+#: 40 % of the fit (benchmarks/RESULTS.md).
+NEWTON_FLOP_COST = 0.03
 #: Cost of one element of a dense CD epoch in the same unit (contiguous, vectorised
 #: column reads instead of gathers).
 NEWTON_DENSE_ELEMENT = 0.12
