@@ -556,7 +556,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     # tol (a feature screened wrongly), all features come back and screening stops.
     base = np.flatnonzero(norms > 0.0)
     cand = base
-    nnz_cand = (-1, None)  # (number of candidates, their stored values)
+    nnz_cand = (-1, None)  # (number of candidates, their stored values), CSR only
     if cand.shape[0] < p:
         off = np.ones(p, dtype=bool)
         off[cand] = False
@@ -579,7 +579,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
     newton_ok = newton and l1 > 0.0
     while True:
         n_cand = cand.shape[0]
-        if col_nnz is not None and nnz_cand[0] != n_cand:
+        if design.rows is not None and nnz_cand[0] != n_cand:  # for the layout choice
             nnz_cand = (n_cand, int(np.sum(col_nnz[cand])))
         g = design.gradient(cand, rt, c, grad[:n_cand], nnz_cand[1])
         w_c = w if n_cand == p else w[cand]
