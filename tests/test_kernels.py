@@ -473,6 +473,72 @@ def test_enet_gap_zero_at_optimum(l1, l2, positive):
     assert abs(gap) <= 1e-6 * (y @ y)
 
 
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 2.0])
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("gap", [0.05, np.inf])
+def test_screen_violations_matches_numpy(positive, l2, in_place, gap):
+    # The fused screening + scoring pass against its definition written in NumPy:
+    # the gap-safe sphere test (a NaN test keeps the feature), the compaction, the
+    # scores (+inf on the support) and the violators; discarded non-zero
+    # coefficients are set to 0 and reported.
+    rng = np.random.default_rng(3)
+    p = 400
+    cand = np.sort(rng.choice(1000, p, replace=False)).astype(np.int64)
+    w = np.zeros(1000)
+    w[cand[::7]] = rng.standard_normal(cand[::7].shape[0])
+    norms_c = rng.random(p) + 0.1
+    grad = rng.standard_normal(p) * 2.0
+    grad[5] = np.nan
+    grad[0] = l2 * w[cand[0]]  # a non-zero coefficient without correlation: discarded
+    l1, dual_norm = 1.5, float(np.nanmax(np.abs(grad)))
+    cand0, norms0, grad0, w0 = cand.copy(), norms_c.copy(), grad.copy(), w.copy()
+
+    xta = grad - l2 * w[cand]
+    if gap < np.inf:
+        d = (1.0 - np.abs(xta) / max(l1, dual_norm)) / np.sqrt(norms_c + l2)
+        keep = ~(d > np.sqrt(2.0 * gap) / l1)
+        assert 0 < keep.sum() < p
+    else:
+        keep = np.ones(p, dtype=bool)
+    score = (xta if positive else np.abs(xta))[keep] - l1
+    score[w[cand][keep] != 0.0] = np.inf
+
+    if in_place:
+        cand_o, norms_o = cand, norms_c
+    else:
+        cand_o, norms_o = np.full(p, -1, dtype=np.int64), np.full(p, np.nan)
+    score_o, viol_o = np.full(p, np.nan), np.full(p, -1, dtype=np.int64)
+    m, n_supp, n_viol, zeroed = K.screen_violations(
+        cand, grad, w, norms_c, l1, l2, positive, gap, dual_norm, True, cand_o,
+        norms_o, score_o, viol_o, np.empty(p, dtype=bool))
+    assert m == keep.sum()
+    if m < p:
+        assert_array_equal(cand_o[:m], cand0[keep])
+        assert_array_equal(norms_o[:m], norms0[keep])
+    else:  # all kept: the candidates are cand itself, and nothing is written
+        assert in_place or np.all(cand_o == -1)
+    assert_array_equal(score_o[:m], score)  # NaN where grad is NaN
+    assert_array_equal(viol_o[:n_viol], np.flatnonzero(score > 0.0))
+    assert n_supp == np.count_nonzero(w0[cand0[keep]])
+    out = cand0[~keep]
+    assert zeroed == bool(np.any(w0[out] != 0.0))
+    assert gap == np.inf or zeroed  # the data above discard a non-zero coefficient
+    assert np.all(w[out] == 0.0)
+    assert_array_equal(np.delete(w, out), np.delete(w0, out))
+    assert_array_equal(grad, grad0)
+    if not in_place:
+        assert_array_equal(cand, cand0)
+        assert_array_equal(norms_c, norms0)
+    # screen=False: nothing discarded, the same scores as with an infinite gap
+    w = w0.copy()
+    m2 = K.screen_violations(cand0, grad0, w, norms0, l1, l2, positive, gap, dual_norm,
+                             False, np.empty(p, dtype=np.int64), np.empty(p),
+                             score_o, viol_o, np.empty(p, dtype=bool))
+    assert m2[0] == p and not m2[3]
+    assert_array_equal(w, w0)
+
 # ----------------------------------------------------------- alpha_max / grid
 @pytest.mark.parametrize("fmt", ["dense", "csc"])
 @pytest.mark.parametrize("weighted", [False, True])

@@ -1365,23 +1365,29 @@ def test_wrong_screening_is_caught_by_the_final_full_gap(monkeypatch, n_kept):
     d, yc, l1, tol = _solver_problem(X, y, 1e-10)
     ref = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, 0.0, tol=tol,
                            max_iter=100_000, screening=False)[0]
-    real_keep = _enet._gap_safe_keep
+    real_screen = _enet.K.screen_violations
     real_gap = _enet.K.enet_gap
     tests, calls = [], []
 
-    def keep_one_once(xta, *args):
-        tests.append(xta.shape[0])
-        keep = real_keep(xta, *args)
-        if len(tests) == 2:
-            keep[:] = False
-            keep[np.argsort(-np.abs(xta))[:n_kept]] = True
-        return keep
+    def keep_top_once(cand, grad, w, norms_c, l1, l2, positive, gap, dual_norm, screen,
+                      *out):
+        if screen:
+            tests.append(cand.shape[0])
+            if len(tests) == 2:
+                # a zero gap keeps only the features at the dual norm (the largest
+                # violation); a dual norm far above every correlation, none
+                gap, dual_norm = 0.0, (dual_norm if n_kept else 1e100)
+        res = real_screen(cand, grad, w, norms_c, l1, l2, positive, gap, dual_norm,
+                          screen, *out)
+        if len(tests) == 2 and screen:
+            assert res[0] == n_kept
+        return res
 
     def gap(*args):
         calls.append(len(args[5]))
         return real_gap(*args)
 
-    monkeypatch.setattr(_enet, "_gap_safe_keep", keep_one_once)
+    monkeypatch.setattr(_enet.K, "screen_violations", keep_top_once)
     monkeypatch.setattr(_enet.K, "enet_gap", gap)
     w, gap, _, conv = _enet.enet_solve(d, yc, np.zeros(X.shape[1]), l1, 0.0, tol=tol,
                                        max_iter=100_000)

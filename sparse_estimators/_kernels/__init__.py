@@ -39,6 +39,7 @@ from ._quadratic import (
     inner_work_size,
     residual,
     residual_stats,
+    screen_violations,
 )
 
 _cpu_target.typing_context.refresh()
@@ -64,6 +65,7 @@ __all__ = [
     "prox_enet",
     "residual",
     "residual_stats",
+    "screen_violations",
     "soft_threshold",
     "threshold_dense",
     "threshold_sparse",

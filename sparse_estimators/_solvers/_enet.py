@@ -328,20 +328,6 @@ def _objective(rn, w, l1, l2):
     return 0.5 * rn + l1 * np.sum(np.abs(w)) + 0.5 * l2 * np.dot(w, w)
 
 
-def _gap_safe_keep(xta, norms, l1, l2, gap, dual_norm):
-    """Which features the gap-safe sphere test keeps (Ndiaye et al. 2017).
-
-    The ball of radius ``sqrt(2 gap) / l1`` around the dual point ``theta = r /
-    max(l1, dual_norm)`` holds the dual optimum; a feature whose correlation stays
-    below ``l1`` on all of it is zero at the optimum. ``xta`` is ``Xc_j^T r - l2
-    w_j`` and ``norms`` the squared column norms (``+ l2``: the elastic net is a
-    Lasso on ``[Xc; sqrt(l2) I]``). A NaN test keeps the feature.
-    """
-    radius = np.sqrt(2.0 * gap) / l1
-    d = (1.0 - np.abs(xta) / max(l1, dual_norm)) / np.sqrt(norms + l2)
-    return ~(d > radius)
-
-
 def newton_cost(n, m):
     """Predicted cost of a new support Newton step, in CD stored-value units."""
     return NEWTON_FLOP_COST * (n * m * m + m ** 3 / 3.0) + 2.0 * n * m
@@ -565,6 +551,10 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             c = K.residual(*kargs, yc, w, rt)
     norms_c = norms[cand]
     grad = np.empty(p)
+    # screen_violations' outputs: the candidates once screened, and the scores
+    cand_buf, norms_buf = np.empty(p, dtype=np.int64), np.empty(p)
+    score_buf, viol_buf = np.empty(p), np.empty(p, dtype=np.int64)
+    kept_buf = np.empty(p, dtype=np.bool_)
     n_epochs = 0
     gap = np.inf
     it = 0
@@ -645,34 +635,32 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                     it += 1
                     continue
         prev_point = (n_epochs, gap)
-        xta = g - l2 * w_c if l2 != 0.0 else g
         if l1 == 0.0:
             ws = cand
         else:
-            if screening and gap < np.inf:
-                keep = _gap_safe_keep(xta, norms_c, l1, l2, gap, dual_norm)
-                if not keep.all():
-                    out = cand[~keep]
-                    cand, xta, w_c, norms_c = cand[keep], xta[keep], w_c[keep], norms_c[keep]
-                    n_cand = cand.shape[0]
-                    if np.any(w[out] != 0.0):
-                        w[out] = 0.0
-                        c = K.residual(*kargs, yc, w, rt)
-            # the score ranking working-set entries: the violation of the optimality
-            # conditions, +inf on the support (a new array: xta may be g itself)
-            score = (xta if positive else np.abs(xta)) - l1
-            support = w_c != 0.0
-            score[support] = np.inf
-            n_supp = int(np.count_nonzero(support))
+            # gap-safe screening, then the violation scores of the candidates kept
+            # (+inf on the support), in one pass; compacted into the solver's own
+            # buffers (base is not to be modified)
+            if cand is base:
+                cand_o, norms_o = cand_buf, norms_buf
+            else:
+                cand_o, norms_o = cand, norms_c
+            m, n_supp, n_viol, zeroed = K.screen_violations(
+                cand, g, w, norms_c, l1, l2, positive, gap, dual_norm,
+                screening and gap < np.inf, cand_o, norms_o, score_buf, viol_buf,
+                kept_buf)
+            if m < n_cand:  # (else cand is unchanged, and stays base if it was)
+                cand, norms_c, n_cand = cand_o[:m], norms_o[:m], m
+            if zeroed:
+                c = K.residual(*kargs, yc, w, rt)
+            score, viol = score_buf[:m], viol_buf[:n_viol]
             size = max(WS_MIN, 2 * n_supp)
             if ws is not None and n_supp >= WS_FULL * ws.shape[0]:
                 # the last working set came back (almost) all non-zero: it was too
                 # small, so grow faster than the support doubling
                 size = max(size, WS_FAST_GROWTH * ws.shape[0])
-            # the violators (support included: its score is +inf), as indices into
-            # cand; the working set is the n_take of them that violate most
-            viol = np.flatnonzero(score > 0.0)
-            n_viol = viol.shape[0]
+            # viol: the violators (support included: its score is +inf), as indices
+            # into cand; the working set is the n_take of them that violate most
             # Dense regime: a tall problem (n_samples >= candidates, so the support
             # is not capped by n_samples) where, after a first working set, at least
             # half of the candidates still violate the optimality conditions and
@@ -698,7 +686,8 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                     continue
                 break  # nothing violates optimality: w is optimal to working precision
             if n_take == n_cand:
-                ws = cand
+                # (a copy of the buffer: the next compaction must not change ws)
+                ws = cand if cand is base else cand.copy()
             elif n_take == n_viol:
                 ws = cand[viol]  # sorted, as cand is
             else:
