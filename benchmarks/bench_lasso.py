@@ -23,6 +23,7 @@ Run ``python benchmarks/bench_lasso.py --help``; see ``benchmarks/README.md``.
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -321,8 +322,9 @@ def retime(entry, kind, prob, alpha, l1_ratio, cfg):
     fit takes 2-3x longer (seen in the same standalone loop, with no page faults
     and no other process); timing a solver's repetitions back to back let a spell
     land on one solver's fits only. Interleaved, a spell is shared by the solvers
-    being compared. Repetitions: ``cfg.reps_fast`` for fits under
-    ``cfg.fast_below``, ``cfg.reps`` otherwise, 1 over ``cfg.single_rep_above``.
+    being compared; the order rotates from round to round. Repetitions:
+    ``cfg.reps_fast`` for fits under ``cfg.fast_below``, ``cfg.reps`` otherwise, 1
+    over ``cfg.single_rep_above``.
     """
     X, y, fi = prob.X, prob.y, prob.fit_intercept
     jobs, seen = [], set()
@@ -333,11 +335,15 @@ def retime(entry, kind, prob, alpha, l1_ratio, cfg):
             seen.add(id(hit))
             reps = cfg.reps_fast if hit["time"] <= cfg.fast_below else cfg.reps
             jobs.append((solver, hit, 1 if hit["time"] > cfg.single_rep_above else reps))
-    while True:
+    for rnd in itertools.count():
         todo = [(s, hit) for s, hit, reps in jobs if len(hit["times"]) < reps]
         if not todo:
             break
-        for solver, hit in todo:
+        # the order rotates every round: no solver always runs right after the same
+        # one (celer's and scikit-learn's fits leave threads spinning for ~0.1 s of
+        # CPU, which slowed whichever fit came next, always ours before this)
+        k = rnd % len(todo)
+        for solver, hit in todo[k:] + todo[:k]:
             hit["times"].append(timed_fit(solver, kind, X, y, alpha, l1_ratio, fi,
                                           hit["tol"], hit["max_iter"])[0])
     for res in entry["solvers"].values():
