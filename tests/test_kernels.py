@@ -477,12 +477,13 @@ def test_enet_gap_zero_at_optimum(l1, l2, positive):
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("l2", [0.0, 2.0])
 @pytest.mark.parametrize("in_place", [False, True])
-@pytest.mark.parametrize("gap", [0.05, np.inf])
-def test_screen_violations_matches_numpy(positive, l2, in_place, gap):
+@pytest.mark.parametrize("gap", [0.05, np.inf, -1.0])
+@pytest.mark.parametrize("l1_above_dual_norm", [False, True])
+def test_screen_violations_matches_numpy(positive, l2, in_place, gap, l1_above_dual_norm):
     # The fused screening + scoring pass against its definition written in NumPy:
-    # the gap-safe sphere test (a NaN test keeps the feature), the compaction, the
-    # scores (+inf on the support) and the violators; discarded non-zero
-    # coefficients are set to 0 and reported.
+    # the gap-safe sphere test (a NaN test keeps the feature; no test at a negative
+    # or infinite gap), the compaction, the scores (+inf on the support) and the
+    # violators; discarded non-zero coefficients are set to 0 and reported.
     rng = np.random.default_rng(3)
     p = 400
     cand = np.sort(rng.choice(1000, p, replace=False)).astype(np.int64)
@@ -492,11 +493,16 @@ def test_screen_violations_matches_numpy(positive, l2, in_place, gap):
     grad = rng.standard_normal(p) * 2.0
     grad[5] = np.nan
     grad[0] = l2 * w[cand[0]]  # a non-zero coefficient without correlation: discarded
-    l1, dual_norm = 1.5, float(np.nanmax(np.abs(grad)))
+    # the dual norm as enet_gap computes it; l1 either below it or above it (near
+    # the optimum the dual point is r itself)
+    dual_norm = float(np.nanmax(np.abs(grad - l2 * w[cand])))
+    l1 = 1.2 * dual_norm if l1_above_dual_norm else 0.3 * dual_norm
+    grad[2] = l1  # w = 0 there: a score of exactly 0, not a violation
+    assert w[cand[2]] == 0.0
     cand0, norms0, grad0, w0 = cand.copy(), norms_c.copy(), grad.copy(), w.copy()
 
     xta = grad - l2 * w[cand]
-    if gap < np.inf:
+    if 0.0 <= gap < np.inf:
         d = (1.0 - np.abs(xta) / max(l1, dual_norm)) / np.sqrt(norms_c + l2)
         keep = ~(d > np.sqrt(2.0 * gap) / l1)
         assert 0 < keep.sum() < p
@@ -524,7 +530,7 @@ def test_screen_violations_matches_numpy(positive, l2, in_place, gap):
     assert n_supp == np.count_nonzero(w0[cand0[keep]])
     out = cand0[~keep]
     assert zeroed == bool(np.any(w0[out] != 0.0))
-    assert gap == np.inf or zeroed  # the data above discard a non-zero coefficient
+    assert not 0.0 <= gap < np.inf or zeroed  # the data discard a non-zero coefficient
     assert np.all(w[out] == 0.0)
     assert_array_equal(np.delete(w, out), np.delete(w0, out))
     assert_array_equal(grad, grad0)
@@ -538,6 +544,7 @@ def test_screen_violations_matches_numpy(positive, l2, in_place, gap):
                              score_o, viol_o, np.empty(p, dtype=bool))
     assert m2[0] == p and not m2[3]
     assert_array_equal(w, w0)
+
 
 # ----------------------------------------------------------- alpha_max / grid
 @pytest.mark.parametrize("fmt", ["dense", "csc"])

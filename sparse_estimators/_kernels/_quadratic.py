@@ -205,8 +205,10 @@ def enet_gap(l1, l2, positive, r_norm2, r_dot_y, grad, w_sub, norms_sub):
 @njit(cache=True, nogil=True)
 def screen_violations(cand, grad, w, norms_c, l1, l2, positive, gap, dual_norm, screen,
                       cand_out, norms_out, score, viol, kept):
-    """One outer working-set iteration's pass over the candidate features: the
-    gap-safe sphere test, then the violation scores of the features it keeps.
+    """Gap-safe screening, then violation scores, over the candidate features.
+
+    One outer working-set iteration's pass: the sphere test, then the scores of the
+    features it keeps.
 
     ``cand`` are the candidates (sorted feature indices), ``grad`` their
     ``Xc_j^T r`` and ``norms_c`` their squared column norms. With ``screen`` (and a
@@ -226,20 +228,25 @@ def screen_violations(cand, grad, w, norms_c, l1, l2, positive, gap, dual_norm, 
     conditions, ``|Xc_j^T r - l2 w_j| - l1`` (no absolute value when
     ``positive``), ``+inf`` on the support; ``viol[:n_viol]`` are the positions
     (into the kept features) of those with a positive score. ``kept`` is a boolean
-    buffer as long as ``cand``. This replaced a dozen NumPy passes over the
-    candidates (0.14 ms per outer iteration on 20000 candidates; 0.03 ms here).
+    buffer as long as ``cand``. No feature is discarded at a negative or non-finite
+    ``gap``, nor at a NaN ``dual_norm``. This replaced a dozen NumPy passes over the
+    candidates (0.14 ms per outer iteration on 20000 candidates; ~0.03 ms here,
+    measured 2026-12-07).
 
     Returns ``(m, n_support, n_viol, zeroed)``.
     """
     n = np.uint64(cand.shape[0])
-    test = screen and gap - gap == 0.0
+    # (no test on a negative or non-finite gap; a NaN dual norm keeps every feature)
+    test = screen and gap >= 0.0 and gap - gap == 0.0
     scale = l1 if l1 > dual_norm else dual_norm
     # the test (1 - |a| / scale) / sqrt(norm + l2) > radius, multiplied out and
     # squared: no division or square root per feature
     bound = 2.0 * gap * (scale / l1) ** 2 if test else 0.0
     n_kept = 0
+    n_supp = 0
     for k in range(n):
         wj = w[np.uint64(cand[k])]
+        n_supp += wj != 0.0
         a = grad[k] - l2 * wj
         t = scale - abs(a)
         keep = not (test & (t > 0.0) & (t * t > bound * (norms_c[k] + l2)))
@@ -250,15 +257,13 @@ def screen_violations(cand, grad, w, norms_c, l1, l2, positive, gap, dual_norm, 
     # (branch-free counters: the outcomes are data-dependent, and mispredicted)
     m = np.uint64(0)
     n_viol = np.uint64(0)
-    n_supp = 0
     zeroed = False
     if n_kept == n:
         for k in range(n):
             viol[n_viol] = k
-            sc = score[k]
-            n_viol += np.uint64(sc > 0.0)
-            n_supp += sc == np.inf
+            n_viol += np.uint64(score[k] > 0.0)
         return n, n_supp, n_viol, zeroed
+    n_supp = 0
     for k in range(n):
         j = cand[k]
         keep = kept[k]

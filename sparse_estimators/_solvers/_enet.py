@@ -686,7 +686,7 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
                     continue
                 break  # nothing violates optimality: w is optimal to working precision
             if n_take == n_cand:
-                # (a copy of the buffer: the next compaction must not change ws)
+                # (a copy, not a view of the buffer that later compactions rewrite)
                 ws = cand if cand is base else cand.copy()
             elif n_take == n_viol:
                 ws = cand[viol]  # sorted, as cand is
