@@ -23,10 +23,10 @@ Run ``python benchmarks/bench_lasso.py --help``; see ``benchmarks/README.md``.
 
 import argparse
 import datetime
-import itertools
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -322,7 +322,7 @@ def retime(entry, kind, prob, alpha, l1_ratio, cfg):
     fit takes 2-3x longer (seen in the same standalone loop, with no page faults
     and no other process); timing a solver's repetitions back to back let a spell
     land on one solver's fits only. Interleaved, a spell is shared by the solvers
-    being compared; the order rotates from round to round. Repetitions:
+    being compared; the order is shuffled every round. Repetitions:
     ``cfg.reps_fast`` for fits under ``cfg.fast_below``, ``cfg.reps`` otherwise, 1
     over ``cfg.single_rep_above``.
     """
@@ -335,15 +335,16 @@ def retime(entry, kind, prob, alpha, l1_ratio, cfg):
             seen.add(id(hit))
             reps = cfg.reps_fast if hit["time"] <= cfg.fast_below else cfg.reps
             jobs.append((solver, hit, 1 if hit["time"] > cfg.single_rep_above else reps))
-    for rnd in itertools.count():
+    order = random.Random(0)
+    while True:
         todo = [(s, hit) for s, hit, reps in jobs if len(hit["times"]) < reps]
         if not todo:
             break
-        # the order rotates every round: no solver always runs right after the same
-        # one (celer's and scikit-learn's fits leave threads spinning for ~0.1 s of
-        # CPU, which slowed whichever fit came next, always ours before this)
-        k = rnd % len(todo)
-        for solver, hit in todo[k:] + todo[:k]:
+        # a new order every round (seeded): no fit always runs right after the same
+        # solver's (celer's and scikit-learn's fits leave threads spinning for ~0.1 s
+        # of CPU, which slowed whichever fit came next: always ours, in a fixed order)
+        order.shuffle(todo)
+        for solver, hit in todo:
             hit["times"].append(timed_fit(solver, kind, X, y, alpha, l1_ratio, fi,
                                           hit["tol"], hit["max_iter"])[0])
     for res in entry["solvers"].values():
