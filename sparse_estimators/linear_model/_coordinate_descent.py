@@ -240,7 +240,11 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=_DTYPES,
                              multi_output=True, y_numeric=True,
                              ensure_all_finite=backend is None)
-        y = check_array(y, dtype=X.dtype, ensure_2d=False, copy=False)
+        if not (isinstance(y, np.ndarray) and y.dtype == X.dtype):
+            # validate_data checked y (finite, numeric); this casts it to X's dtype
+            # and rejects a sparse y. Skipped when there is nothing to do: the call
+            # costs ~33 us, 1-2% of a small fit.
+            y = check_array(y, dtype=X.dtype, ensure_2d=False, copy=False)
         sw = normalized_sample_weight(sample_weight, X)
         Y = y[:, None] if y.ndim == 1 else y
         n_targets = Y.shape[1]
