@@ -158,10 +158,14 @@ def _read_data(path, target):
     if path.endswith(".npz"):
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
-            if {"data", "indices", "indptr", "shape"} <= keys:
-                fmt = str(z["format"]) if "format" in keys else "csr"
-                cls = sp.csc_matrix if fmt.startswith("csc") else sp.csr_matrix
-                X = cls((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+            if "format" in keys:  # written by scipy.sparse.save_npz (any format)
+                X = sp.load_npz(path)
+                if X.format not in ("csr", "csc"):
+                    X = X.tocsr()
+                y = z["y"] if "y" in keys else None
+            elif {"data", "indices", "indptr", "shape"} <= keys:  # CSR arrays by hand
+                X = sp.csr_matrix((z["data"], z["indices"], z["indptr"]),
+                                  shape=tuple(z["shape"]))
                 y = z["y"] if "y" in keys else None
             elif "X" in keys:
                 X, y = z["X"], (z["y"] if "y" in keys else None)

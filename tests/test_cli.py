@@ -53,6 +53,21 @@ def test_fit_npz_with_cv(tmp_path, data, capsys, layout):
     assert "LassoCV" in out and "alpha (CV)" in out
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_read_data_keeps_every_save_npz_format(tmp_path, fmt):
+    # A square CSC file read as CSR would be the transpose, silently.
+    from sparse_estimators._cli import _read_data
+
+    X = sp.random(30, 30, density=0.2, format=fmt, random_state=0)
+    path, target = tmp_path / "d.npz", tmp_path / "y.npy"
+    sp.save_npz(path, X)
+    np.save(target, np.arange(30.0))
+    Xr, y = _read_data(str(path), str(target))
+    assert sp.issparse(Xr) and Xr.format in ("csr", "csc")
+    assert abs(Xr - X).max() == 0 and abs(Xr - X.T).max() > 0
+    np.testing.assert_array_equal(y, np.arange(30.0))
+
+
 def test_fit_elastic_net(tmp_path, data, capsys):
     X, y = data
     path = tmp_path / "d.svmlight"
