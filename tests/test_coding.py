@@ -188,6 +188,9 @@ def test_convergence_warning():
     ({"max_iter": 0, "algorithm": "lasso_cd"}, "max_iter"),
     ({"init": np.zeros((2, 2)), "algorithm": "lasso_cd"}, "init must have shape"),
     ({"gram": np.eye(3)}, "gram must have shape"),
+    ({"tol": -1.0, "algorithm": "lasso_cd"}, "tol must be non-negative"),
+    # as scikit-learn: OMP has no sign constraint, so positive=True is an error
+    ({"positive": True, "algorithm": "omp"}, "positive=True is not supported"),
 ])
 def test_bad_parameters(kwargs, match):
     X, D = _problem()
@@ -223,3 +226,10 @@ def test_sparse_coder():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SparseCoder(D).transform(X.toarray())     # no fit needed
+
+
+def test_sparse_coder_transform_alpha_none_is_one():
+    # SparseCoder has no alpha of its own: None is sparse_encode's default, 1
+    X, D = _problem(seed=12)
+    got = SparseCoder(D, transform_algorithm="lasso_lars").transform(X)
+    assert_allclose(got, sparse_encode(X, D, algorithm="lasso_lars", alpha=1.0))

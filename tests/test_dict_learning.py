@@ -148,3 +148,56 @@ def test_bad_input(Est):
         Est(alpha=-1.0).fit(X)
     with pytest.raises(ValueError, match="fit_algorithm"):
         Est(fit_algorithm="omp").fit(X)
+
+
+def test_fit_transform_returns_the_fits_codes():
+    # scikit-learn's semantics: the codes of the fit's last iteration (fit_algorithm
+    # on the atoms before the last update), not transform's (OMP by default).
+    X, D = _data(seed=1)
+    init = D + 0.3 * np.random.default_rng(2).standard_normal(D.shape)
+    init /= np.linalg.norm(init, axis=1, keepdims=True)
+    kw = dict(n_components=6, alpha=0.1, max_iter=15, tol=0, dict_init=init)
+    ours = DictionaryLearning(**kw)
+    U = ours.fit_transform(X)
+    ref = SkDL(**kw, code_init=np.zeros((X.shape[0], 6)), fit_algorithm="lars")
+    assert_allclose(U, ref.fit_transform(X), atol=1e-6)
+    assert_allclose(ours.components_, ref.components_, atol=1e-6)
+    assert np.count_nonzero(U) > np.count_nonzero(ours.transform(X))  # OMP: fewer
+    # fit is fit_transform without the codes
+    assert_allclose(DictionaryLearning(**kw).fit(X).components_, ours.components_)
+    both = DictionaryLearning(**kw, split_sign=True).fit_transform(X)
+    assert_allclose(both[:, :6] - both[:, 6:], U)
+    zero = DictionaryLearning(**{**kw, "max_iter": 0}).fit_transform(X)
+    assert zero.shape == U.shape and np.all(np.isfinite(zero))
+
+
+@pytest.mark.parametrize("Est", [DictionaryLearning, MiniBatchDictionaryLearning])
+def test_positive_dict_holds_when_unused_atoms_are_replaced(Est):
+    # alpha this large leaves atoms unused; each is replaced by a data row, which
+    # must be clipped at 0 as well
+    X = np.random.default_rng(0).standard_normal((60, 8))
+    kw = dict(n_components=10, alpha=5.0, positive_dict=True, max_iter=5, random_state=0)
+    if Est is MiniBatchDictionaryLearning:
+        kw.update(batch_size=20)
+    V = Est(**kw).fit(X).components_
+    assert np.all(V >= 0)
+    assert np.all(np.linalg.norm(V, axis=1) <= 1 + 1e-12)
+
+
+@pytest.mark.parametrize("Est", [DictionaryLearning, MiniBatchDictionaryLearning])
+@pytest.mark.parametrize("algo", ["lasso_lars", "lasso_cd", "threshold"])
+def test_transform_alpha_none_is_alpha(Est, algo):
+    # scikit-learn >= 1.2: transform_alpha=None codes with the learner's alpha
+    X, _ = _data()
+    kw = dict(n_components=6, alpha=0.05, transform_algorithm=algo, max_iter=3,
+              random_state=0)
+    if Est is MiniBatchDictionaryLearning:
+        kw.update(batch_size=40)
+    m = Est(**kw).fit(X)
+    got = m.transform(X)
+    want = sparse_encode(X, m.components_, algorithm=algo, alpha=0.05)
+    assert_allclose(got, want, atol=1e-10)
+    one = sparse_encode(X, m.components_, algorithm=algo, alpha=1.0)
+    assert np.count_nonzero(got) > np.count_nonzero(one)
+    # an explicit transform_alpha still wins
+    assert_allclose(m.set_params(transform_alpha=1.0).transform(X), one, atol=1e-10)

@@ -61,9 +61,12 @@ ESTIMATORS = [
     SparseCoder(np.random.RandomState(0).normal(size=(5, 3))),
     SparseCoder(np.random.RandomState(0).normal(size=(5, 3)),
                 transform_algorithm="lasso_lars", transform_alpha=0.1),
-    DictionaryLearning(n_components=3, max_iter=20, random_state=0),
-    DictionaryLearning(n_components=3, fit_algorithm="cd", transform_algorithm="lasso_lars",
-                       max_iter=10, random_state=0),
+    # as scikit-learn checks its own: fit_transform returns the fit's lasso codes,
+    # which the checks compare with transform's (OMP by default)
+    DictionaryLearning(n_components=3, max_iter=20, transform_algorithm="lasso_lars",
+                       random_state=0),
+    DictionaryLearning(n_components=3, fit_algorithm="cd", transform_algorithm="lasso_cd",
+                       max_iter=50, random_state=0),
     MiniBatchDictionaryLearning(n_components=3, max_iter=5, batch_size=8, random_state=0),
     SoftThreshold(),
     SoftThreshold(output="sparse"),
@@ -102,6 +105,18 @@ MF_ROW_IDENTITY_CHECKS = {
 }
 
 
+#: As scikit-learn's, DictionaryLearning.fit_transform returns the fit's last codes,
+#: and these checks compare them with transform's at atol=1e-2. The checks' data are
+#: nearly rank one (atoms' Gram eigenvalues 0.004, 0.007, 2.99): CD codes stop at the
+#: coding tolerance (relative gap 1e-4) 0.02-0.2 away from the exact codes while
+#: their objective is within that gap. The lars instances pass these checks;
+#: tests/test_dict_learning.py::test_fit_transform_returns_the_fits_codes covers the
+#: semantics.
+DL_CD_CHECKS = dict.fromkeys(
+    ["check_transformer_general", "check_transformer_data_not_an_array"],
+    "CD codes at the coding tolerance on nearly rank-one data (see DL_CD_CHECKS)")
+
+
 def _expected_failed_checks(estimator):
     # Every check is expected to pass, except one for the sensitivity criterion.
     # Note that check_sample_weight_equivalence_* uses group-wise CV splits
@@ -115,6 +130,8 @@ def _expected_failed_checks(estimator):
         return dict.fromkeys(SPARSE_CODER_CHECKS, reason)
     if isinstance(estimator, SparseMatrixFactorization):
         return MF_ROW_IDENTITY_CHECKS
+    if isinstance(estimator, DictionaryLearning) and estimator.fit_algorithm == "cd":
+        return DL_CD_CHECKS
     if isinstance(estimator, PruneRefit) and estimator.criterion == "sensitivity":
         reason = ("the sensitivity criterion holds out a random validation split: "
                   "repeated rows and weighted rows are split differently")

@@ -474,14 +474,16 @@ def test_coders_without_cupy(monkeypatch, device_calls):
 
 
 def _coder_checks_expected_to_fail(estimator):
-    from test_estimator_checks import SPARSE_CODER_CHECKS
+    from test_estimator_checks import DL_CD_CHECKS, SPARSE_CODER_CHECKS
 
-    from sparse_estimators.decomposition import SparseCoder
+    from sparse_estimators.decomposition import DictionaryLearning, SparseCoder
 
     if isinstance(estimator, SparseCoder):
         # the dictionary fixes the width; tests/test_estimator_checks.py runs these
         # with a matching dictionary on the CPU path
         return dict.fromkeys(SPARSE_CODER_CHECKS, "needs a dictionary of the data's width")
+    if isinstance(estimator, DictionaryLearning):  # fit_algorithm="cd" on the device
+        return DL_CD_CHECKS
     return {}
 
 

@@ -99,7 +99,7 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
     check_input : bool, default=True
         Validate ``X`` and ``dictionary``.
     positive : bool, default=False
-        Non-negative codes (lasso and threshold).
+        Non-negative codes (lasso and threshold; ``"omp"`` raises ``ValueError``).
     return_sparse : bool, default=False
         Return the codes as a CSR matrix.
     device : {"cpu", "gpu", "auto"}, default="cpu"
@@ -129,6 +129,11 @@ def sparse_encode(X, dictionary, *, gram=None, cov=None, algorithm="lasso_cd",
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}.")
+    if positive and algorithm == "omp":
+        raise ValueError("positive=True is not supported by algorithm='omp' (as in "
+                         "scikit-learn); use 'lasso_lars', 'lasso_cd' or 'threshold'.")
+    if not float(tol) >= 0:
+        raise ValueError(f"tol must be non-negative, got {tol!r}.")
     if check_input:
         check_sparse_structure(X)
         X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
@@ -310,9 +315,14 @@ def encode_with(est, X, dictionary, tol=1e-4, device=None):
     if device is None:
         device = coding_device(est.device, {"transform_algorithm": (
             est.transform_algorithm, "lasso_cd")})
+    alpha = est.transform_alpha
+    if alpha is None and est.transform_algorithm != "omp":
+        # the learners code with their own ``alpha`` (scikit-learn >= 1.2);
+        # SparseCoder has none and takes sparse_encode's default of 1
+        alpha = getattr(est, "alpha", None)
     code = sparse_encode(
         X, dictionary.astype(X.dtype, copy=False), algorithm=est.transform_algorithm,
-        n_nonzero_coefs=est.transform_n_nonzero_coefs, alpha=est.transform_alpha,
+        n_nonzero_coefs=est.transform_n_nonzero_coefs, alpha=alpha,
         max_iter=est.transform_max_iter, tol=tol, n_jobs=est.n_jobs,
         positive=est.positive_code, check_input=False, device=device)
     if est.split_sign:

@@ -49,8 +49,8 @@ def update_atoms(V, A, B, positive=False, random_state=None, X=None):
     Atom ``k`` minimises ``1/2 tr(V^T A V) - tr(B^T V)`` exactly over its unit ball
     (the problem is isotropic in ``v_k``): ``v_k += (B_k - A_k V) / A_kk``, clipped at
     0 with ``positive``, then scaled into the ball. An atom no sample uses
-    (``A_kk ~ 0``) is replaced by a random row of ``X`` (when given), normalised,
-    which leaves the objective unchanged.
+    (``A_kk ~ 0``) is replaced by a random row of ``X`` (when given; clipped at 0
+    with ``positive``), normalised, which leaves the objective unchanged.
     """
     rng = check_random_state(random_state)
     for k in range(V.shape[0]):
@@ -58,6 +58,8 @@ def update_atoms(V, A, B, positive=False, random_state=None, X=None):
             if X is not None:
                 row = X[rng.randint(X.shape[0])]
                 row = row.toarray().ravel() if sp.issparse(row) else np.array(row)
+                if positive:
+                    np.maximum(row, 0.0, out=row)
                 norm = np.linalg.norm(row)
                 V[k] = row / norm if norm > 0 else 0.0
             continue
@@ -192,7 +194,13 @@ _SHARED_PARAMS_DOC = """
 default="omp"
         Coding in ``transform`` (see :func:`sparse_encode`).
     transform_n_nonzero_coefs : int, default=None
+        Atoms per sample with ``transform_algorithm="omp"`` (``None``:
+        ``n_features // 10``, at least 1).
     transform_alpha : float, default=None
+        Lasso penalty or threshold of ``transform``; ``None`` uses ``alpha``, as
+        scikit-learn does since 1.2. With ``"omp"`` a value is the residual
+        tolerance and overrides ``transform_n_nonzero_coefs``; ``None`` keeps the
+        atom count.
     n_jobs : int, default=None
         Threads for the coding.
     dict_init : ndarray of shape (n_components, n_features), default=None
@@ -278,7 +286,6 @@ class DictionaryLearning(_BaseDictionaryLearning):
         self.transform_max_iter = transform_max_iter
         self.device = device
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the dictionary.
 
@@ -291,6 +298,28 @@ class DictionaryLearning(_BaseDictionaryLearning):
         Returns
         -------
         self : object
+        """
+        self.fit_transform(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit, then return the codes of the last iteration of the fit.
+
+        As scikit-learn's: the codes by ``fit_algorithm`` on the atoms before the
+        last atom update (``transform`` codes by ``transform_algorithm`` on
+        ``components_``), side by side by sign with ``split_sign``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        code : ndarray of shape (n_samples, n_components)
+            ``2 * n_components`` columns with ``split_sign``.
         """
         check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
@@ -315,22 +344,12 @@ class DictionaryLearning(_BaseDictionaryLearning):
         self.components_ = V.astype(X.dtype)
         self.error_ = np.array(errors)
         self.n_iter_ = len(errors)
-        return self
-
-    def fit_transform(self, X, y=None):
-        """Fit, then return the codes of ``X`` (``transform_algorithm``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        code : ndarray of shape (n_samples, n_components)
-        """
-        return self.fit(X).transform(X)
+        if code is None:  # max_iter=0: the codes on the initial atoms
+            code = self._code(Xc, V)
+        code = np.asarray(code, dtype=X.dtype)
+        if self.split_sign:
+            code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
+        return code
 
 
 class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
