@@ -107,6 +107,26 @@ def test_duplicate_entries_summed_before_thresholding():
     assert_array_equal(out.toarray(), [[2.0, 1.2]])
 
 
+@pytest.mark.parametrize("method", ["quantile", "universal", "top_k"])
+def test_adaptive_statistics_sum_duplicates_first(method):
+    # the learned threshold must be the one of the matrix the duplicates stand for
+    rng = np.random.default_rng(1)
+    A = sp.random(20, 12, density=0.4, format="coo", random_state=1,
+                  data_rvs=rng.standard_normal)
+    C = A.tocsr()
+    # every entry stored twice, as two halves, next to each other
+    X = sp.csr_matrix((np.repeat(C.data / 2, 2), np.repeat(C.indices, 2), 2 * C.indptr),
+                      shape=A.shape)
+    assert not X.has_canonical_format
+    kept = X.copy()
+    est = AdaptiveThreshold(method, quantile=0.5, k=3, output="dense")
+    got = est.fit_transform(X)
+    ref = AdaptiveThreshold(method, quantile=0.5, k=3, output="dense").fit(A.toarray())
+    assert_allclose(est.threshold_, ref.threshold_, equal_nan=True)
+    assert_allclose(got, ref.transform(A.toarray()), atol=1e-15)
+    assert_array_equal(X.data, kept.data)   # the caller's matrix untouched
+
+
 def test_int64_indices():
     X = _data()
     X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)

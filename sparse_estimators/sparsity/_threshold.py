@@ -88,6 +88,11 @@ class _BaseThreshold(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Validate ``X``, learn the threshold, decide the output format; return
         the thresholded training data."""
         X = self._validate(X, reset=True)
+        if sp.issparse(X) and not X.has_canonical_format:
+            # the statistics read the stored values: duplicates summed first, as
+            # transform sums them (the caller's matrix is not touched)
+            X = X.copy()
+            X.sum_duplicates()
         self._fit_stats(X)
         out = self._threshold(X)
         nnz = out.nnz if sp.issparse(out) else int(np.count_nonzero(out))
