@@ -260,8 +260,9 @@ def _cmd_recommend(args):
         print(f"held-out RMSE {-mf.score(test):.4f} (predicting the mean rating: "
               f"{baseline:.4f})")
     items, scores = mf.recommend(args.user, n=args.n)
-    print(f"\ntop {args.n} unseen movies for user {ml.user_ids[args.user]}:")
-    for item, score in zip(items, scores):
+    shown = items >= 0   # recommend pads with -1 past the user's unseen movies
+    print(f"\ntop {int(shown.sum())} unseen movies for user {ml.user_ids[args.user]}:")
+    for item, score in zip(items[shown], scores[shown]):
         print(f"  {score:6.3f}  {ml.item_titles[item]}")
     return 0
 

@@ -138,6 +138,13 @@ def test_recommend_command(feedback, capsys):
     assert ("held-out RMSE" in out) == (feedback == "explicit")
     lines = out.split("top 3 unseen movies for user")[1].strip().splitlines()[1:]
     assert len(lines) == 3 and all("(19" in line for line in lines)   # titles with years
+    # more than the user's unseen movies: the padding (-1) is not printed as a title
+    assert main(["recommend", "--feedback", feedback, "-n", "5000", "--user", "5"]) == 0
+    out = capsys.readouterr().out
+    head, body = out.split(" unseen movies for user")
+    n_shown = int(head.rsplit("top ", 1)[1])
+    assert 1000 < n_shown < 1682 and len(body.strip().splitlines()) == n_shown + 1
+    assert "-inf" not in body
     assert main(["recommend", "--user", "100000"]) == 2
     assert "--user must be in" in capsys.readouterr().err
 
