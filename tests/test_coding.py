@@ -233,3 +233,22 @@ def test_sparse_coder_transform_alpha_none_is_one():
     X, D = _problem(seed=12)
     got = SparseCoder(D, transform_algorithm="lasso_lars").transform(X)
     assert_allclose(got, sparse_encode(X, D, algorithm="lasso_lars", alpha=1.0))
+
+
+def test_unfitted_sparse_coder_stores_no_width():
+    # transform without fit must not pin n_features_in_: the dictionary sets it
+    X, D = _problem(seed=13)
+    coder = SparseCoder(D, transform_algorithm="threshold", transform_alpha=0.1)
+    coder.transform(X)
+    assert not hasattr(coder, "n_features_in_")
+    coder.set_params(dictionary=D[:, :5])
+    assert coder.transform(X[:, :5]).shape == (X.shape[0], D.shape[0])
+    with pytest.raises(ValueError, match="dictionary must have shape"):
+        coder.transform(X)
+    fitted = SparseCoder(D).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(X[:, :5])
+    pd = pytest.importorskip("pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # no "fitted without feature names"
+        SparseCoder(D).transform(pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]))

@@ -462,9 +462,14 @@ default="omp"
             ``2 * n_components`` columns with ``split_sign``.
         """
         self._validate_params()        # transform needs no fit
-        reset = not hasattr(self, "n_features_in_")
         check_sparse_structure(X)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES, reset=reset)
+        if hasattr(self, "n_features_in_"):   # fitted: checked against the fit's X
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_DTYPES,
+                              reset=False)
+        else:
+            # nothing stored without a fit (a later set_params(dictionary=...) may
+            # change the width) and no "fitted without feature names" warning
+            X = check_array(X, accept_sparse=["csr", "csc"], dtype=_DTYPES)
         dictionary = check_array(self.dictionary, dtype=_DTYPES)
         code = encode_with(self, X, dictionary, tol=self.transform_tol)
         return sp.csr_matrix(code) if self.sparse_output else code
