@@ -252,3 +252,13 @@ def test_unfitted_sparse_coder_stores_no_width():
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # no "fitted without feature names"
         SparseCoder(D).transform(pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]))
+
+
+@pytest.mark.parametrize("split_sign", [False, True])
+def test_inverse_transform_checks_the_code_width(split_sign):
+    X, D = _problem(seed=14)
+    coder = SparseCoder(D, split_sign=split_sign)
+    codes = coder.transform(X)
+    assert coder.inverse_transform(codes).shape == X.shape
+    with pytest.raises(ValueError, match="inverse_transform expects"):
+        coder.inverse_transform(codes[:, :-1])

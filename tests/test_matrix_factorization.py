@@ -383,6 +383,10 @@ def test_partial_fit_updates_and_appends_users():
         mf.partial_fit(R[:1], users=[99])
     with pytest.raises(ValueError, match="repeat"):
         mf.partial_fit(R[:2], users=[1, 1])
+    before = mf.user_factors_.copy()
+    with pytest.raises(TypeError, match="integers"):
+        mf.partial_fit(R[:1], users=[0.7])                # not silently user 0
+    np.testing.assert_array_equal(mf.user_factors_, before)
 
 
 def test_fit_is_deterministic_and_pickles():

@@ -255,6 +255,17 @@ def test_bad_parameters(kwargs, match):
         prune(np.ones((4, 8)), **kwargs)
 
 
+def test_block_pruning_rejects_3d_weights():
+    # the 1-D case is a row; anything above 2-D is an error, not flattened
+    from sparse_estimators.sparsity import block_mask, block_norms
+
+    with pytest.raises(ValueError, match="1-D or 2-D W, got ndim=3"):
+        block_mask(np.ones((2, 2, 4)), 0.5)
+    with pytest.raises(ValueError, match="1-D or 2-D W, got ndim=3"):
+        block_norms(np.ones((2, 2, 4)), (1, 2))
+    assert block_mask(np.arange(8.0), 0.5, block_shape=(1, 4)).tolist() == 4 * [0] + 4 * [1]
+
+
 def test_bad_scores_and_unfitted_estimator():
     with pytest.raises(ValueError, match="scores must have shape"):
         magnitude_mask(np.ones(4), 0.5, scores=np.ones(3))

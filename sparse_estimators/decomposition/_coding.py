@@ -334,8 +334,13 @@ def decode_with(est, code, dictionary):
     """Signals ``code @ dictionary``, undoing ``est.split_sign`` first."""
     check_sparse_structure(code)
     code = check_array(code, accept_sparse=["csr", "csc"], dtype=_DTYPES)
+    k = dictionary.shape[0]
+    width = 2 * k if est.split_sign else k
+    if code.shape[1] != width:
+        raise ValueError(f"X has {code.shape[1]} columns, but inverse_transform expects "
+                         f"{width} codes ({k} atoms"
+                         f"{', split by sign' if est.split_sign else ''}).")
     if est.split_sign:
-        k = dictionary.shape[0]
         code = code[:, :k] - code[:, k:]
     return np.asarray(code @ dictionary.astype(code.dtype, copy=False))
 

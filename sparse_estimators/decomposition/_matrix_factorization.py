@@ -527,7 +527,11 @@ class SparseMatrixFactorization(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         if users is None:
             idx = np.arange(n, n + X.shape[0])
         else:
-            idx = np.atleast_1d(np.asarray(users)).astype(np.int64)
+            idx = np.atleast_1d(np.asarray(users))
+            if not (idx.size == 0 or np.issubdtype(idx.dtype, np.integer)):
+                raise TypeError(f"users must be an integer or a 1-D array of integers, "
+                                f"got {users!r}.")   # 0.7 must not become user 0
+            idx = idx.astype(np.int64)
             if idx.ndim != 1 or idx.shape[0] != X.shape[0]:
                 raise ValueError(f"users must hold one user index per row of X "
                                  f"({X.shape[0]}), got shape {idx.shape}.")

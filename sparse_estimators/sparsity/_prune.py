@@ -269,9 +269,9 @@ def block_norms(W, block_shape):
     """
     W = check_weights(W)
     br, bc = _check_block_shape(block_shape)
-    W2 = W if sp.issparse(W) or W.ndim == 2 else W.reshape(1, -1)
-    if W2.ndim != 2:
-        raise ValueError(f"block pruning needs a 1-D or 2-D W, got ndim={W2.ndim}.")
+    if W.ndim > 2:
+        raise ValueError(f"block pruning needs a 1-D or 2-D W, got ndim={W.ndim}.")
+    W2 = W.reshape(1, -1) if W.ndim == 1 else W
     gr, gc = _block_grid(W2.shape, (br, bc))
     if sp.issparse(W2):
         rows = np.repeat(np.arange(W2.shape[0], dtype=np.int64), np.diff(W2.indptr))
