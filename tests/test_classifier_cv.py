@@ -121,3 +121,15 @@ def test_cv_float32_and_bad_input():
         SparseLogisticRegressionCV().fit(Xn, y)
     with pytest.raises(ValueError, match="at least 2 classes"):
         SparseLogisticRegressionCV().fit(X, np.zeros(y.shape[0]))
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_scalar_sample_weight(loss):
+    # a scalar weight scales the loss like C: the same models, the best C divided
+    _, CV = LOSSES[loss]
+    X, y = _data()
+    grid = np.logspace(-2, 2, 9)
+    plain = CV(Cs=grid, cv=3).fit(X, y)
+    weighted = CV(Cs=grid * 2, cv=3).fit(X, y, sample_weight=0.5)
+    assert_allclose(weighted.C_, 2 * plain.C_)
+    assert_allclose(weighted.coef_, plain.coef_, atol=1e-6)

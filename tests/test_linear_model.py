@@ -1481,3 +1481,19 @@ def test_every_warning_names_the_callers_line():
         files = {w.filename for w in caught
                  if issubclass(w.category, (ConvergenceWarning, UserWarning))}
         assert files == {__file__}, name
+
+
+def test_zero_tol_runs_max_iter_without_numpy_warnings():
+    # tol=0 is allowed; the epoch prediction must not take log(0)
+    import warnings
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 12)
+    X[X < 0.3] = 0
+    y = X[:, :3] @ [1.0, 2.0, -3.0] + 0.1 * rng.randn(80) + 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = Lasso(alpha=1e-2, tol=0, max_iter=200).fit(X, y)
+    kinds = {w.category for w in caught}
+    assert kinds == {ConvergenceWarning}
+    assert model.dual_gap_ < 1e-12

@@ -597,7 +597,9 @@ def enet_solve(design, yc, w, l1, l2, *, positive=False, tol=1e-4, max_iter=1000
             slope = np.log(gap / prev_point[1]) / (n_epochs - prev_point[0])
             remaining = 0.0
             if slope < 0.0:
-                remaining = min(max_iter - n_epochs, np.log(tol / gap) / slope)
+                remaining = float(max_iter - n_epochs)
+                if tol > 0.0:   # tol=0: never reached, all the epochs left
+                    remaining = min(remaining, np.log(tol / gap) / slope)
             S, sign = _orthant(w, positive)
             m = S.shape[0]
             same = _has_factor(newton_cache, S, sign)

@@ -312,8 +312,12 @@ class _SparseLinearClassifierCV(_CheckedLinearClassifierMixin, SparseCoefMixin,
         intercepts = np.array([[r[1] for r in fold] for fold in results])
         scorer = check_scoring(self._single(1.0), scoring=self.scoring)
         scores = np.empty((len(folds), grid.shape[0]))
+        # the weights as the fits saw them, a scalar broadcast to every row
+        sw_rows = (None if sample_weight is None else
+                   np.broadcast_to(np.asarray(sample_weight, dtype=np.float64),
+                                   (X.shape[0],)))
         for f, (_, test) in enumerate(folds):
-            sw_test = None if sample_weight is None else np.asarray(sample_weight)[test]
+            sw_test = None if sw_rows is None else sw_rows[test]
             kwargs = {} if sw_test is None else {"sample_weight": sw_test}
             for i, C in enumerate(grid):
                 model = self._single(C)
