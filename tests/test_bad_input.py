@@ -100,6 +100,8 @@ def test_values_too_large_for_the_solver(Est, dtype):
         else:
             assert np.all(np.isfinite(est.coef_))
             assert np.all(np.isfinite(est.intercept_))
+            # and certified: no NaN gap behind finite coefficients
+            assert not np.any(np.isnan(getattr(est, "dual_gap_", 0.0)))
 
 
 # ----------------------------------------------------------------- empty / shape

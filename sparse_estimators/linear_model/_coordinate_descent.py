@@ -40,11 +40,14 @@ def _warn_not_converged(gaps, converged, tol_abs, max_iter, unit="epochs"):
                        ConvergenceWarning)
 
 
-def _check_finite_model(coef, intercept):
-    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+def _check_finite_model(coef, intercept, gaps=None):
+    # a NaN gap: the objective overflowed although the coefficients stayed finite
+    # (y near 1e300), so the model is not certified either
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))
+            and (gaps is None or not np.any(np.isnan(gaps)))):
         raise ValueError(
-            "Coordinate descent produced non-finite coefficients: the input has "
-            "values too large for its dtype; scale X and y.")
+            "Coordinate descent produced a non-finite model (coefficients or duality "
+            "gap): the input has values too large for its dtype; scale X and y.")
 
 
 def _seed(selection, random_state):
@@ -264,11 +267,14 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         n_iter = []
         for k in range(n_targets):
             yc, y_offset = design.center_target(Y[:, k])
-            coefs, g, its, conv = enet_path_solve(
-                design, yc, [self.alpha], self.l1_ratio, coef_init=coef[k],
-                positive=self.positive, tol=self.tol, max_iter=self.max_iter,
-                shuffle=shuffle, seed=seed, verbose=self.verbose,
-            )
+            # overflow shows as a non-finite model, which _store turns into one clear
+            # error, instead of hundreds of numpy warnings from the solver's steps
+            with np.errstate(over="ignore", invalid="ignore"):
+                coefs, g, its, conv = enet_path_solve(
+                    design, yc, [self.alpha], self.l1_ratio, coef_init=coef[k],
+                    positive=self.positive, tol=self.tol, max_iter=self.max_iter,
+                    shuffle=shuffle, seed=seed, verbose=self.verbose,
+                )
             _warn_not_converged(g, conv, gap_tolerance(yc, self.tol, design.W),
                                 self.max_iter)
             coef[k] = coefs[:, 0]
@@ -279,7 +285,7 @@ class ElasticNet(_SparseLinearRegressorMixin, MultiOutputMixin, RegressorMixin,
         return self._store(coef, intercept, gaps, n_iter, y.ndim)
 
     def _store(self, coef, intercept, gaps, n_iter, y_ndim):
-        _check_finite_model(coef, intercept)
+        _check_finite_model(coef, intercept, gaps)
         if coef.shape[0] == 1:  # y of shape (n,) or (n, 1): shapes as scikit-learn's
             self.coef_ = coef[0]
             self.intercept_ = intercept[0] if y_ndim == 1 else intercept

@@ -271,7 +271,7 @@ class ElasticNetCV(_SparseLinearRegressorMixin, RegressorMixin, BaseEstimator):
             self.intercept_ = X.dtype.type(refit.intercept_)
             self.dual_gap_ = float(refit.dual_gap_)
             self.n_iter_ = refit.n_iter_
-        _check_finite_model(self.coef_, self.intercept_)
+        _check_finite_model(self.coef_, self.intercept_, self.dual_gap_)
         single = np.ndim(self.l1_ratio) == 0
         self.mse_path_ = mse_path[0] if single else mse_path
         self.alphas_ = grids[0] if single else grids
