@@ -133,3 +133,14 @@ def test_scalar_sample_weight(loss):
     weighted = CV(Cs=grid * 2, cv=3).fit(X, y, sample_weight=0.5)
     assert_allclose(weighted.C_, 2 * plain.C_)
     assert_allclose(weighted.coef_, plain.coef_, atol=1e-6)
+
+
+def test_fold_missing_one_class_of_a_multiclass_problem_is_named():
+    # KFold on sorted labels: the first training fold has classes 1 and 2 only
+    X, y = _data(n_classes=3, seed=6)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    from sklearn.model_selection import KFold
+
+    with pytest.raises(ValueError, match="Training fold 0 holds no sample of class 0"):
+        SparseLogisticRegressionCV(Cs=3, cv=KFold(3)).fit(X, y)

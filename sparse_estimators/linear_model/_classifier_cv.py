@@ -281,10 +281,15 @@ class _SparseLinearClassifierCV(_CheckedLinearClassifierMixin, SparseCoefMixin,
         grid = _c_grid(Xs, problems, sw, self._loss, self.l1_ratio, self.fit_intercept,
                        self.Cs, self.eps)
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
-        for train, _ in folds:
-            if any(np.all(yk[train] == yk[train][0]) for yk in problems):
-                raise ValueError("A training fold holds a single class: use fewer folds "
-                                 "or a stratified splitter.")
+        for f, (train, _) in enumerate(folds):
+            present = np.unique(y[train]).tolist()     # Python scalars for the message
+            missing = [c for c in np.asarray(classes).tolist() if c not in present]
+            if len(present) < 2 or (len(classes) > 2 and missing):
+                what = (f"a single class ({present[0]!r})" if len(present) < 2 else
+                        f"no sample of class {missing[0]!r} (its one-vs-rest problem "
+                        "has a single class)")
+                raise ValueError(f"Training fold {f} holds {what}: use fewer folds or "
+                                 "a stratified splitter.")
 
         backend = device_backend(self.device)
         kw = dict(device=backend, loss=self._loss, l1_ratio=self.l1_ratio,
