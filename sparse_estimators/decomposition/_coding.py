@@ -325,6 +325,12 @@ def encode_with(est, X, dictionary, tol=1e-4, device=None):
         n_nonzero_coefs=est.transform_n_nonzero_coefs, alpha=alpha,
         max_iter=est.transform_max_iter, tol=tol, n_jobs=est.n_jobs,
         positive=est.positive_code, check_input=False, device=device)
+    return split_by_sign(est, code)
+
+
+def split_by_sign(est, code):
+    """``[max(code, 0), max(-code, 0)]`` side by side with ``est.split_sign``, else
+    ``code`` (the output layout of every coder's codes)."""
     if est.split_sign:
         code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
     return code

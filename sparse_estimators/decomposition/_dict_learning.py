@@ -38,6 +38,7 @@ from ._coding import (
     decode_with,
     encode_with,
     sparse_encode,
+    split_by_sign,
 )
 
 _FIT_ALGORITHMS = {"lars": "lasso_lars", "cd": "lasso_cd"}
@@ -346,10 +347,7 @@ class DictionaryLearning(_BaseDictionaryLearning):
         self.n_iter_ = len(errors)
         if code is None:  # max_iter=0: the codes on the initial atoms
             code = self._code(Xc, V)
-        code = np.asarray(code, dtype=X.dtype)
-        if self.split_sign:
-            code = np.hstack([np.maximum(code, 0), np.maximum(-code, 0)])
-        return code
+        return split_by_sign(self, np.asarray(code, dtype=X.dtype))
 
 
 class MiniBatchDictionaryLearning(_BaseDictionaryLearning):
